@@ -1,0 +1,1 @@
+"""Benchmarks that print one JSON object each (figures for the README come from these)."""

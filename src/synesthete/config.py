@@ -1,0 +1,259 @@
+"""Typed configuration: dataclasses are the single source of truth, YAML and `key.sub=value`
+overrides only fill them, and every value is validated at load time with one line naming the key.
+
+A preset file (`config/quick.yaml`, ...) lists only what it changes from the dataclass defaults;
+`config/default.yaml` spells the defaults out (a test keeps the two equal).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import json
+import types
+import typing
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Literal
+
+import yaml
+
+CONFIG_DIR = Path(__file__).resolve().parents[2] / "config"
+
+
+class ConfigError(ValueError):
+    """A config value is invalid; the message names the key."""
+
+
+def _require(cond: bool, key: str, why: str) -> None:
+    if not cond:
+        raise ConfigError(f"{key}: {why}")
+
+
+@dataclass
+class DataConfig:
+    """The clip spec and the procedural stream."""
+
+    sample_rate: int = 16000
+    """Audio samples per second; must be a multiple of `fps`."""
+    fps: int = 16
+    """Video frames per second."""
+    seconds: float = 3.0
+    """Clip length (one generation window)."""
+    size: int = 128
+    """Frame height and width in pixels."""
+    seed: int = 0
+    """Dataset seed: a clip is a pure function of (seed, clip index)."""
+    visualizers: list[str] = field(default_factory=lambda: ["all"])
+    """Visualizer names to draw from, or ["all"]."""
+    epoch_size: int | None = None
+    """Clips per epoch, for progress bars and logs; None = endless stream."""
+    val_clips: int = 8
+    """Size of the fixed validation set (its indices are never drawn for training)."""
+    song_seconds: float = 180.0
+    """Nominal song length: clips are windows drawn from anywhere in such a song."""
+
+    def __post_init__(self) -> None:
+        _require(self.sample_rate > 0, "data.sample_rate", f"must be > 0, got {self.sample_rate}")
+        _require(self.fps > 0, "data.fps", f"must be > 0, got {self.fps}")
+        _require(
+            self.sample_rate % self.fps == 0,
+            "data.sample_rate",
+            f"must be a multiple of data.fps ({self.sample_rate} % {self.fps} != 0)",
+        )
+        _require(self.seconds > 0, "data.seconds", f"must be > 0, got {self.seconds}")
+        _require(
+            round(self.seconds * self.fps) >= 1, "data.seconds", "must hold at least one video frame"
+        )
+        _require(self.size >= 16, "data.size", f"must be >= 16, got {self.size}")
+        _require(self.size % 16 == 0, "data.size", f"must be a multiple of 16, got {self.size}")
+        _require(self.seed >= 0, "data.seed", f"must be >= 0, got {self.seed}")
+        _require(len(self.visualizers) > 0, "data.visualizers", "must name at least one visualizer")
+        _require(
+            self.epoch_size is None or self.epoch_size > 0,
+            "data.epoch_size",
+            f"must be > 0 or null, got {self.epoch_size}",
+        )
+        _require(self.val_clips >= 0, "data.val_clips", f"must be >= 0, got {self.val_clips}")
+        _require(
+            self.song_seconds >= self.seconds,
+            "data.song_seconds",
+            f"must be >= data.seconds ({self.seconds}), got {self.song_seconds}",
+        )
+
+    @property
+    def frames(self) -> int:
+        """Video frames per clip."""
+        return round(self.seconds * self.fps)
+
+    @property
+    def samples_per_frame(self) -> int:
+        return self.sample_rate // self.fps
+
+    @property
+    def samples(self) -> int:
+        """Audio samples per clip: exactly `frames * samples_per_frame`."""
+        return self.frames * self.samples_per_frame
+
+
+@dataclass
+class Config:
+    """Everything a run needs; saved in every run directory and checkpoint."""
+
+    name: str = "default"
+    """Run name: outputs go to runs/<name>/."""
+    preset: Literal["default", "quick", "standard", "full", "custom"] = "default"
+    """Which preset file this came from (informational)."""
+    device: str = "auto"
+    """auto (MPS, then CUDA, then CPU), or cpu / cuda / cuda:N / mps."""
+    data: DataConfig = field(default_factory=DataConfig)
+
+    def __post_init__(self) -> None:
+        _require(bool(self.name), "name", "must not be empty")
+        _require(
+            self.device == "auto" or self.device.split(":")[0] in ("cpu", "cuda", "mps"),
+            "device",
+            f"must be auto, cpu, cuda, cuda:N or mps, got {self.device!r}",
+        )
+
+    def to_dict(self) -> dict[str, Any]:
+        return dataclasses.asdict(self)
+
+    def hash(self) -> str:
+        """A short stable hash of the whole config (for checkpoints and caches)."""
+        blob = json.dumps(self.to_dict(), sort_keys=True).encode()
+        return hashlib.sha256(blob).hexdigest()[:12]
+
+
+# --- building dataclasses from plain data, with type checks -------------------------------
+
+
+def _check_type(value: Any, tp: Any, key: str) -> Any:
+    """Return `value` coerced to `tp` (int -> float only), or raise ConfigError naming `key`."""
+    origin = typing.get_origin(tp)
+    if tp is Any:
+        return value
+    if origin is Literal:
+        _require(value in typing.get_args(tp), key, f"must be one of {list(typing.get_args(tp))}, got {value!r}")
+        return value
+    if origin in (typing.Union, types.UnionType):
+        args = typing.get_args(tp)
+        if value is None:
+            _require(type(None) in args, key, "must not be null")
+            return None
+        errors = []
+        for arg in args:
+            if arg is type(None):
+                continue
+            try:
+                return _check_type(value, arg, key)
+            except ConfigError as e:
+                errors.append(str(e))
+        raise ConfigError(errors[0] if errors else f"{key}: invalid value {value!r}")
+    if origin is list:
+        _require(isinstance(value, list), key, f"must be a list, got {value!r}")
+        (item,) = typing.get_args(tp)
+        return [_check_type(v, item, f"{key}[{i}]") for i, v in enumerate(value)]
+    if dataclasses.is_dataclass(tp):
+        _require(isinstance(value, dict), key, f"must be a mapping, got {value!r}")
+        return _build(tp, value, key)
+    if tp is bool:
+        _require(isinstance(value, bool), key, f"must be true or false, got {value!r}")
+        return value
+    if tp is int:
+        _require(isinstance(value, int) and not isinstance(value, bool), key, f"must be an integer, got {value!r}")
+        return value
+    if tp is float:
+        _require(
+            isinstance(value, (int, float)) and not isinstance(value, bool), key, f"must be a number, got {value!r}"
+        )
+        return float(value)
+    if tp is str:
+        _require(isinstance(value, str), key, f"must be a string, got {value!r}")
+        return value
+    raise ConfigError(f"{key}: unsupported type {tp}")
+
+
+def _build(cls: type, values: dict[str, Any], prefix: str = "") -> Any:
+    hints = typing.get_type_hints(cls)
+    names = {f.name for f in dataclasses.fields(cls)}
+    kwargs = {}
+    for k, v in values.items():
+        key = f"{prefix}.{k}" if prefix else k
+        _require(k in names, key, f"unknown key (known: {', '.join(sorted(names))})")
+        kwargs[k] = _check_type(v, hints[k], key)
+    try:
+        return cls(**kwargs)
+    except ConfigError as e:
+        if prefix and not str(e).startswith(prefix + "."):
+            raise ConfigError(f"{prefix}.{e}") from None
+        raise
+
+
+def _merge(base: dict[str, Any], extra: dict[str, Any]) -> dict[str, Any]:
+    out = dict(base)
+    for k, v in extra.items():
+        if isinstance(v, dict) and isinstance(out.get(k), dict):
+            out[k] = _merge(out[k], v)
+        else:
+            out[k] = v
+    return out
+
+
+def parse_override(text: str) -> dict[str, Any]:
+    """`data.fps=8` -> {"data": {"fps": 8}}; the value is parsed as YAML (numbers, lists, null)."""
+    _require("=" in text, text, "an override must look like key.sub=value")
+    key, raw = text.split("=", 1)
+    key = key.strip()
+    _require(bool(key), text, "an override needs a key before '='")
+    value = yaml.safe_load(raw) if raw.strip() else ""
+    out: dict[str, Any] = value
+    for part in reversed(key.split(".")):
+        out = {part: out}
+    return out
+
+
+def resolve_preset(name_or_path: str | Path) -> Path:
+    """A preset name (`quick`) or a path to a YAML file."""
+    p = Path(name_or_path)
+    if p.suffix in (".yaml", ".yml"):
+        _require(p.is_file(), "config", f"no such file: {p}")
+        return p
+    p = CONFIG_DIR / f"{name_or_path}.yaml"
+    known = sorted(q.stem for q in CONFIG_DIR.glob("*.yaml"))
+    _require(p.is_file(), "config", f"unknown preset {name_or_path!r} (known: {', '.join(known)})")
+    return p
+
+
+def load_config(preset: str | Path | None = None, overrides: list[str] | tuple[str, ...] = ()) -> Config:
+    """Dataclass defaults <- preset YAML <- `key.sub=value` overrides, validated."""
+    values: dict[str, Any] = {}
+    if preset is not None:
+        path = resolve_preset(preset)
+        try:
+            loaded = yaml.safe_load(path.read_text()) or {}
+        except yaml.YAMLError as e:
+            raise ConfigError(f"config: {path} is not valid YAML ({e.__class__.__name__})") from None
+        _require(isinstance(loaded, dict), "config", f"{path} must hold a mapping")
+        values = loaded
+    for text in overrides:
+        values = _merge(values, parse_override(text))
+    return _build(Config, values)
+
+
+def config_from_dict(values: dict[str, Any]) -> Config:
+    """Rebuild a Config saved with `Config.to_dict()` (e.g. from a checkpoint)."""
+    return _build(Config, values)
+
+
+def config_diff(a: dict[str, Any], b: dict[str, Any], prefix: str = "") -> list[str]:
+    """Keys whose values differ between two config dicts, as dotted names."""
+    out = []
+    for k in sorted(set(a) | set(b)):
+        key = f"{prefix}.{k}" if prefix else k
+        va, vb = a.get(k), b.get(k)
+        if isinstance(va, dict) and isinstance(vb, dict):
+            out += config_diff(va, vb, key)
+        elif va != vb:
+            out.append(key)
+    return out

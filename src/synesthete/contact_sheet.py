@@ -1,0 +1,107 @@
+"""Contact sheets: a strip of frames above the log-mel spectrogram, events marked, one time axis.
+
+The picture to open when asking "does this video move with this music?".
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt  # noqa: E402
+import torch  # noqa: E402
+import torchaudio  # noqa: E402
+
+EVENT_COLOURS = {
+    "kick": "#ff3b30",
+    "snare": "#ffcc00",
+    "clap": "#ff9500",
+    "hat": "#34c759",
+    "crash": "#af52de",
+    "bass": "#007aff",
+    "lead": "#5ac8fa",
+    "downbeat": "#ffffff",
+}
+"""Instruments drawn on the spectrogram (others are left off to keep it readable)."""
+
+
+def _log_mel(audio: torch.Tensor, sample_rate: int, n_mels: int = 64) -> torch.Tensor:
+    mel = torchaudio.transforms.MelSpectrogram(
+        sample_rate=sample_rate, n_fft=1024, hop_length=sample_rate // 100, n_mels=n_mels
+    )(audio.float().reshape(1, -1))[0]
+    return torch.log10(mel + 1e-6)
+
+
+def contact_sheet(
+    path: str | Path,
+    video: torch.Tensor,
+    audio: torch.Tensor,
+    fps: int,
+    sample_rate: int,
+    events: dict[str, torch.Tensor] | None = None,
+    title: str = "",
+    n_frames: int = 12,
+    rows: list[tuple[str, torch.Tensor]] | None = None,
+) -> Path:
+    """Save a PNG: frame strip(s) over the log-mel with event ticks, all on one time axis.
+
+    video: uint8 [T, 3, H, W]; audio: float [1, L]; `rows` adds more labelled frame strips
+    (e.g. generated vs ground truth) above the spectrogram.
+    """
+    strips = [("video", video)] if rows is None else rows
+    seconds = audio.shape[-1] / sample_rate
+    t = strips[0][1].shape[0]
+    picks = torch.linspace(0, t - 1, min(n_frames, t)).round().long()
+
+    fig_w = 14
+    fig, axes = plt.subplots(
+        len(strips) + 1, 1, figsize=(fig_w, 1.35 * len(strips) + 2.6),
+        gridspec_kw={"height_ratios": [1.0] * len(strips) + [1.6]},
+        sharex=True,
+    )
+    fig.patch.set_facecolor("#111111")
+    width = seconds / len(picks)
+    for ax, (label, frames) in zip(axes[:-1], strips):
+        ax.set_facecolor("#111111")
+        for i in picks.tolist():
+            img = frames[i].permute(1, 2, 0).numpy()
+            x0 = min(max(i / fps + 0.5 / fps - 0.5 * width, 0.0), seconds - width)
+            ax.imshow(img, extent=(x0 + 0.02 * width, x0 + 0.98 * width, 0, 1), aspect="auto")
+            ax.text(x0 + 0.5 * width, -0.08, f"{i / fps:.2f}s", color="#aaaaaa", fontsize=6,
+                    ha="center", va="top")
+        ax.set_ylim(-0.15, 1)
+        ax.set_yticks([])
+        ax.set_ylabel(label, color="white", fontsize=8)
+        for spine in ax.spines.values():
+            spine.set_visible(False)
+
+    ax = axes[-1]
+    mel = _log_mel(audio, sample_rate)
+    ax.imshow(mel.numpy(), origin="lower", aspect="auto", extent=(0, seconds, 0, mel.shape[0]),
+              cmap="magma")
+    for name, times in (events or {}).items():
+        if name not in EVENT_COLOURS:
+            continue
+        ts = torch.as_tensor(times).flatten().tolist()
+        if not ts:
+            continue
+        y = {"downbeat": (0.93, 1.0), "kick": (0.0, 0.15)}.get(name, (0.0, 1.0))
+        ax.vlines(ts, y[0] * mel.shape[0], y[1] * mel.shape[0], colors=EVENT_COLOURS[name],
+                  linewidth=0.8, alpha=0.75, label=name)
+    ax.set_xlim(0, seconds)
+    ax.set_xlabel("seconds", color="white")
+    ax.set_ylabel("log-mel", color="white", fontsize=8)
+    ax.tick_params(colors="white", labelsize=7)
+    if events:
+        leg = ax.legend(loc="upper right", fontsize=6, ncol=8, framealpha=0.4)
+        for text in leg.get_texts():
+            text.set_color("white")
+    if title:
+        fig.suptitle(title, color="white", fontsize=9)
+    fig.tight_layout()
+    path = Path(path)
+    fig.savefig(path, dpi=110, facecolor=fig.get_facecolor())
+    plt.close(fig)
+    return path

@@ -1,0 +1,33 @@
+"""Device and precision choice, in one place: MPS first, then CUDA, then CPU."""
+
+from __future__ import annotations
+
+import contextlib
+
+import torch
+
+
+def pick_device(name: str = "auto") -> torch.device:
+    """`auto` picks MPS, then CUDA, then CPU; any other name is used as given (after a check)."""
+    if name == "auto":
+        if torch.backends.mps.is_available():
+            return torch.device("mps")
+        if torch.cuda.is_available():
+            return torch.device("cuda")
+        return torch.device("cpu")
+    device = torch.device(name)
+    if device.type == "cuda" and not torch.cuda.is_available():
+        raise RuntimeError(f"device {name!r} was asked for but CUDA is not available")
+    if device.type == "mps" and not torch.backends.mps.is_available():
+        raise RuntimeError(f"device {name!r} was asked for but MPS is not available")
+    return device
+
+
+def autocast(device: torch.device, enabled: bool) -> contextlib.AbstractContextManager:
+    """bf16 autocast on CUDA and CPU when enabled (measured to pay on AMX CPUs); a no-op otherwise.
+
+    MPS keeps float32: its bf16 autocast coverage is partial across macOS versions.
+    """
+    if not enabled or device.type == "mps":
+        return contextlib.nullcontext()
+    return torch.autocast(device_type=device.type, dtype=torch.bfloat16)

@@ -1,0 +1,166 @@
+"""Reading and writing audio/video with torchcodec: the one media module.
+
+Writes are atomic (a temporary file beside the target, renamed at the end), so an interrupted
+write never leaves a half-written file at the path the user named.
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+
+import torch
+from torchcodec.decoders import AudioDecoder, VideoDecoder
+from torchcodec.encoders import Encoder
+
+
+class MediaError(RuntimeError):
+    """A file could not be read or written; the message says which and why."""
+
+
+def _even(n: int) -> int:
+    return n + (n % 2)
+
+
+class AVWriter:
+    """Streaming mp4 writer (h264 yuv420p + aac): add frames and samples as they are made.
+
+    Use as a context manager; on success the temporary file is renamed to `path`, on any
+    exception it is removed and `path` is left untouched.
+    """
+
+    def __init__(
+        self,
+        path: str | Path,
+        *,
+        height: int,
+        width: int,
+        fps: int,
+        sample_rate: int | None = None,
+        num_channels: int = 1,
+        crf: int = 18,
+    ):
+        self.path = Path(path)
+        if not self.path.parent.is_dir():
+            raise MediaError(f"cannot write {self.path}: folder {self.path.parent} does not exist")
+        if not os.access(self.path.parent, os.W_OK):
+            raise MediaError(f"cannot write {self.path}: folder {self.path.parent} is not writable")
+        if height % 2 or width % 2:
+            raise MediaError(f"h264 yuv420p needs even frame sizes, got {width}x{height}")
+        fd, tmp = tempfile.mkstemp(prefix=f".{self.path.stem}.", suffix=".mp4", dir=self.path.parent)
+        os.close(fd)
+        self._tmp = Path(tmp)
+        self._encoder = Encoder()
+        self._video = self._encoder.add_video(
+            height=height, width=width, frame_rate=fps, device="cpu",
+            codec="libx264", pixel_format="yuv420p", crf=crf,
+        )
+        self._audio = (
+            self._encoder.add_audio(sample_rate=sample_rate, num_channels=num_channels)
+            if sample_rate is not None
+            else None
+        )
+        self._open = False
+
+    def __enter__(self) -> "AVWriter":
+        self._encoder.open_file(self._tmp)
+        self._open = True
+        return self
+
+    def add_frames(self, frames: torch.Tensor) -> None:
+        """frames: uint8 [N, 3, H, W]."""
+        self._video.add_frames(frames.detach().to("cpu", torch.uint8).contiguous())
+
+    def add_samples(self, samples: torch.Tensor) -> None:
+        """samples: float [C, N] in [-1, 1]."""
+        if self._audio is None:
+            raise MediaError("this writer has no audio stream")
+        self._audio.add_samples(samples.detach().to("cpu", torch.float32).clamp(-1, 1).contiguous())
+
+    def __exit__(self, exc_type, exc, tb) -> None:
+        try:
+            if self._open:
+                self._encoder.close()
+        except Exception:
+            self._tmp.unlink(missing_ok=True)
+            if exc_type is None:
+                raise
+            return
+        if exc_type is not None:
+            self._tmp.unlink(missing_ok=True)
+            return
+        os.chmod(self._tmp, 0o644)
+        os.replace(self._tmp, self.path)
+
+
+def write_av(
+    path: str | Path,
+    video: torch.Tensor,
+    fps: int,
+    audio: torch.Tensor | None = None,
+    sample_rate: int | None = None,
+    crf: int = 18,
+) -> Path:
+    """Write uint8 video [T, 3, H, W] and optional float audio [C, L] to an mp4, atomically."""
+    if video.ndim != 4 or video.shape[1] != 3:
+        raise MediaError(f"video must be [T, 3, H, W], got {tuple(video.shape)}")
+    _, _, h, w = video.shape
+    with AVWriter(
+        path, height=h, width=w, fps=fps,
+        sample_rate=sample_rate if audio is not None else None,
+        num_channels=audio.shape[0] if audio is not None else 1, crf=crf,
+    ) as writer:
+        writer.add_frames(video)
+        if audio is not None:
+            writer.add_samples(audio)
+    return Path(path)
+
+
+@dataclass
+class AVClip:
+    video: torch.Tensor | None  # uint8 [T, 3, H, W], or None without a video stream
+    fps: float | None
+    audio: torch.Tensor | None  # float32 [C, L], or None without an audio stream
+    sample_rate: int | None
+
+
+def read_audio(path: str | Path, sample_rate: int | None = None, mono: bool = True) -> tuple[torch.Tensor, int]:
+    """Decode the audio track of any file FFmpeg reads -> (float32 [C, L], sample_rate).
+
+    Resamples to `sample_rate` when given and downmixes to one channel when `mono`.
+    """
+    path = Path(path)
+    if not path.is_file():
+        raise MediaError(f"no such file: {path}")
+    if path.stat().st_size == 0:
+        raise MediaError(f"{path} is empty")
+    try:
+        decoder = AudioDecoder(str(path), sample_rate=sample_rate, num_channels=1 if mono else None)
+        samples = decoder.get_all_samples()
+    except Exception as e:  # torchcodec raises RuntimeError/ValueError with FFmpeg's words
+        reason = str(e).strip().splitlines()[0] if str(e).strip() else e.__class__.__name__
+        raise MediaError(f"cannot decode audio from {path}: {reason}") from None
+    return samples.data.to(torch.float32), int(samples.sample_rate)
+
+
+def read_av(path: str | Path) -> AVClip:
+    """Decode all frames and all audio of a file (for tests and short clips)."""
+    path = Path(path)
+    if not path.is_file():
+        raise MediaError(f"no such file: {path}")
+    video = fps = None
+    try:
+        decoder = VideoDecoder(str(path))
+        video = decoder.get_frames_in_range(0, len(decoder)).data
+        fps = decoder.metadata.average_fps
+    except Exception:
+        pass
+    try:
+        audio, sr = read_audio(path, mono=False)
+    except MediaError:
+        audio = sr = None
+    if video is None and audio is None:
+        raise MediaError(f"cannot decode {path}: no audio or video stream")
+    return AVClip(video=video, fps=fps, audio=audio, sample_rate=sr)
