@@ -97,6 +97,52 @@ class DataConfig:
 
 
 @dataclass
+class TrainConfig:
+    """One stage of training (the same loop trains every model)."""
+
+    steps: int = 1000
+    """Optimiser steps for this stage; raising it later resumes and trains on."""
+    batch: int = 8
+    """Clips per step and rank."""
+    lr: float = 3e-4
+    """Peak learning rate (AdamW), reached after warm-up, cosine-decayed to 10%."""
+    warmup_steps: int = 100
+    weight_decay: float = 0.0
+    grad_clip: float = 1.0
+    """Global gradient-norm clip."""
+    ema_decay: float = 0.999
+    """EMA of the weights: what validation and generation use."""
+    bf16: bool = False
+    """bf16 autocast on CUDA / CPU (measured: see README); MPS stays float32."""
+    log_every: int = 10
+    val_every: int = 500
+    """Steps between validations (the stream's "epoch"): samples + contact sheets."""
+    ckpt_every: int = 500
+    max_bad_steps: int = 5
+    """Non-finite losses in a row before rolling back to the last checkpoint at half the LR."""
+    workers: int = 1
+    """DataLoader worker processes rendering clips beside training."""
+
+    def __post_init__(self) -> None:
+        for key in ("steps", "batch", "log_every", "val_every", "ckpt_every", "max_bad_steps"):
+            _require(getattr(self, key) > 0, key, f"must be > 0, got {getattr(self, key)}")
+        _require(self.lr > 0, "lr", f"must be > 0, got {self.lr}")
+        _require(self.warmup_steps >= 0, "warmup_steps", f"must be >= 0, got {self.warmup_steps}")
+        _require(self.grad_clip > 0, "grad_clip", f"must be > 0, got {self.grad_clip}")
+        _require(0 <= self.ema_decay < 1, "ema_decay", f"must be in [0, 1), got {self.ema_decay}")
+        _require(self.workers >= 0, "workers", f"must be >= 0, got {self.workers}")
+
+
+@dataclass
+class WandbConfig:
+    """Weights & Biases: online only when the user has configured it."""
+
+    mode: Literal["auto", "online", "offline", "disabled"] = "auto"
+    """auto = online when credentials exist (never under pytest or CI), else disabled."""
+    project: str = "synesthete"
+
+
+@dataclass
 class Config:
     """Everything a run needs; saved in every run directory and checkpoint."""
 
@@ -107,6 +153,7 @@ class Config:
     device: str = "auto"
     """auto (MPS, then CUDA, then CPU), or cpu / cuda / cuda:N / mps."""
     data: DataConfig = field(default_factory=DataConfig)
+    wandb: WandbConfig = field(default_factory=WandbConfig)
 
     def __post_init__(self) -> None:
         _require(bool(self.name), "name", "must not be empty")

@@ -23,18 +23,17 @@ def _norm(channels: int) -> nn.GroupNorm:
 
 
 class ResBlock(nn.Module):
-    """GroupNorm -> SiLU -> conv3x3, twice, plus a (1x1 if widths differ) skip (Ho et al. 2020)."""
+    """x + conv3x3(SiLU(GN(conv3x3(SiLU(GN(x)))))) at constant width (Ho et al. 2020)."""
 
-    def __init__(self, in_channels: int, out_channels: int):
+    def __init__(self, channels: int):
         super().__init__()
         self.block = nn.Sequential(
-            _norm(in_channels), nn.SiLU(), nn.Conv2d(in_channels, out_channels, 3, padding=1),
-            _norm(out_channels), nn.SiLU(), nn.Conv2d(out_channels, out_channels, 3, padding=1),
+            _norm(channels), nn.SiLU(), nn.Conv2d(channels, channels, 3, padding=1),
+            _norm(channels), nn.SiLU(), nn.Conv2d(channels, channels, 3, padding=1),
         )
-        self.skip = nn.Conv2d(in_channels, out_channels, 1) if in_channels != out_channels else nn.Identity()
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return self.skip(x) + self.block(x)
+        return x + self.block(x)
 
 
 class Encoder(nn.Module):
@@ -46,10 +45,9 @@ class Encoder(nn.Module):
         self.stem = nn.Conv2d(in_channels, channels[0], patch_size, stride=patch_size)
         layers: list[nn.Module] = []
         for i, ch in enumerate(channels):
-            prev = channels[max(i - 1, 0)]
-            if i > 0:
-                layers.append(nn.Conv2d(prev, prev, 3, stride=2, padding=1))      # 2x down
-            layers += [ResBlock(prev if j == 0 else ch, ch) for j in range(num_res_blocks)]
+            if i > 0:  # 2x down; the width changes here, at the lower resolution
+                layers.append(nn.Conv2d(channels[i - 1], ch, 3, stride=2, padding=1))
+            layers += [ResBlock(ch) for _ in range(num_res_blocks)]
         self.blocks = nn.Sequential(*layers)
         self.out = nn.Sequential(_norm(channels[-1]), nn.SiLU(),
                                  nn.Conv2d(channels[-1], 2 * latent_channels, 3, padding=1))
@@ -71,11 +69,9 @@ class Decoder(nn.Module):
         self.stem = nn.Conv2d(latent_channels, rev[0], 3, padding=1)
         layers: list[nn.Module] = []
         for i, ch in enumerate(rev):
-            prev = rev[max(i - 1, 0)]
-            if i > 0:
-                layers += [nn.Upsample(scale_factor=2, mode="nearest"),           # 2x up
-                           nn.Conv2d(prev, prev, 3, padding=1)]
-            layers += [ResBlock(prev if j == 0 else ch, ch) for j in range(num_res_blocks)]
+            if i > 0:  # 2x up; the conv after it narrows straight to the next width
+                layers += [nn.Upsample(scale_factor=2, mode="nearest"), nn.Conv2d(rev[i - 1], ch, 3, padding=1)]
+            layers += [ResBlock(ch) for _ in range(num_res_blocks)]
         self.blocks = nn.Sequential(*layers)
         self.out = nn.Sequential(_norm(rev[-1]), nn.SiLU(),
                                  nn.Conv2d(rev[-1], out_channels * patch_size**2, 3, padding=1),

@@ -1,0 +1,167 @@
+"""Rhythm and melody material on the 16th-note grid: grooves, fills, bass and chord rhythms, motifs.
+
+A bar has `4 * meter` steps (16 in 4/4, 12 in 3/4). Patterns are tuples of step indices
+(or (step, ...) tuples); the score (score.py) turns them into sample positions.
+"""
+
+from dataclasses import dataclass
+from functools import lru_cache
+from typing import Callable, Literal
+
+KickMode = Literal["off", "downbeat", "quarters", "groove"]
+SnareMode = Literal["off", "groove", "build_roll"]
+HatMode = Literal["off", "quarters", "8ths", "16ths", "groove"]
+BassStyle = Literal["whole", "half", "pulse8", "pulse16", "offbeat", "octaves", "syncopated"]
+ChordRhythm = Literal["sustain", "halves", "quarters", "offbeat_stabs", "syncopated"]
+LeadMode = Literal["off", "motif", "arp"]
+FillKind = Literal["roll", "roll8", "kick_snare", "stop"]
+ArpShape = Literal["up", "down", "updown"]
+
+STEPS_PER_BEAT = 4  # the grid is 16th notes
+
+
+@dataclass(frozen=True)
+class Groove:
+    """One drum-kit feel: steps (within a bar) of kick, snare, closed and open hats."""
+
+    name: str
+    kick: tuple[int, ...]
+    snare: tuple[int, ...]
+    hat: tuple[int, ...]
+    open_hat: tuple[int, ...]
+
+
+GROOVES: dict[int, tuple[Groove, ...]] = {
+    4: (
+        Groove("four_floor", (0, 4, 8, 12), (4, 12), tuple(range(16)), (2, 6, 10, 14)),
+        Groove("backbeat", (0, 8, 10), (4, 12), tuple(range(0, 16, 2)), (14,)),
+        Groove("breakbeat", (0, 3, 10), (4, 12), (0, 2, 4, 6, 7, 8, 10, 12, 14, 15), (6,)),
+        Groove("halftime", (0, 6, 11), (8,), tuple(range(16)), (14,)),
+    ),
+    3: (
+        Groove("waltz", (0,), (4, 8), tuple(range(0, 12, 2)), (10,)),
+        Groove("six_eight", (0, 6), (6,), tuple(range(0, 12, 2)), (4,)),
+        Groove("three_rock", (0, 7), (4, 8), tuple(range(12)), (2, 6, 10)),
+    ),
+}
+
+# How many steps at the end of a section's last bar each fill takes over.
+FILL_STEPS: dict[FillKind, int] = {"roll": 4, "roll8": 8, "kick_snare": 4, "stop": 2}
+
+# Lead arpeggio: which chord tone (as a scale degree above the chord root) each step plays.
+ARP_SHAPES: dict[ArpShape, tuple[int, ...]] = {
+    "up": (0, 2, 4, 7),
+    "down": (7, 4, 2, 0),
+    "updown": (0, 2, 4, 7, 4, 2),
+}
+
+CHORD_TONES: tuple[int, ...] = (-3, 0, 2, 4, 7, 9)  # degrees that are chord tones near the root
+MOTIF_LOW, MOTIF_HIGH = -3, 9  # motif degree range relative to the chord root
+
+
+def fill_hits(kind: FillKind, spb: int) -> tuple[tuple[int, str, float], ...]:
+    """(step, instrument, velocity) of a fill occupying the last FILL_STEPS[kind] steps of a bar."""
+    first = spb - FILL_STEPS[kind]
+    if kind == "roll":
+        return tuple((first + j, "snare", 0.7 + 0.1 * j) for j in range(4))
+    if kind == "roll8":
+        eighths = tuple((first + j, "snare", 0.65 + 0.05 * j) for j in (0, 2))
+        return eighths + tuple((first + 4 + j, "snare", 0.75 + 0.08 * j) for j in range(4))
+    if kind == "kick_snare":
+        return tuple((first + j, "kick" if j % 2 == 0 else "snare", 0.85 + 0.05 * j) for j in range(4))
+    return ()  # "stop": everything drops out before the next section
+
+
+def build_roll(spb: int, bar: int, bars: int) -> tuple[tuple[int, float], ...]:
+    """Snare (step, velocity) in bar `bar` of a build: quarters, then 8ths, then 16ths, rising."""
+    progress = bar / bars
+    every = 4 if progress < 0.5 else 2 if progress < 0.75 else 1
+    return tuple((s, 0.6 + 0.4 * (bar * spb + s) / (bars * spb)) for s in range(0, spb, every))
+
+
+def hat_steps(mode: HatMode, groove: Groove, spb: int) -> tuple[int, ...]:
+    if mode == "off":
+        return ()
+    if mode == "groove":
+        return groove.hat
+    every = {"quarters": 4, "8ths": 2, "16ths": 1}[mode]
+    return tuple(range(0, spb, every))
+
+
+def kick_steps(mode: KickMode, groove: Groove, spb: int) -> tuple[int, ...]:
+    if mode == "off":
+        return ()
+    if mode == "downbeat":
+        return (0,)
+    if mode == "quarters":
+        return tuple(range(0, spb, STEPS_PER_BEAT))
+    return groove.kick
+
+
+@lru_cache(maxsize=None)
+def bass_notes(style: BassStyle, spb: int) -> tuple[tuple[int, int, int], ...]:
+    """(step, semitones above the chord root, length in steps) of one bar of bass."""
+    if style == "whole":
+        return ((0, 0, spb),)
+    if style == "half":
+        return ((0, 0, spb // 2), (spb // 2, 0, spb // 2))
+    if style == "pulse8":
+        return tuple((s, 0, 2) for s in range(0, spb, 2))
+    if style == "pulse16":
+        return tuple((s, 0, 1) for s in range(spb))
+    if style == "offbeat":
+        return tuple((s, 0, 2) for s in range(2, spb, 4))
+    if style == "octaves":
+        return tuple((s, 12 * ((s // 2) % 2), 2) for s in range(0, spb, 2))
+    if spb == 16:  # syncopated
+        return ((0, 0, 3), (3, 0, 3), (6, 7, 2), (10, 0, 2), (12, 12, 2), (14, 7, 2))
+    return ((0, 0, 3), (3, 0, 3), (6, 7, 2), (8, 0, 2), (10, 12, 2))
+
+
+@lru_cache(maxsize=None)
+def chord_hits(rhythm: ChordRhythm, spb: int, chord_bars: int) -> tuple[tuple[int, int], ...]:
+    """(step, length in steps) of the chord hits in one bar ("sustain" holds for chord_bars)."""
+    if rhythm == "sustain":
+        return ((0, spb * chord_bars),)
+    if rhythm == "halves":
+        return ((0, spb // 2), (spb // 2, spb // 2))
+    if rhythm == "quarters":
+        return tuple((s, 3) for s in range(0, spb, 4))
+    if rhythm == "offbeat_stabs":
+        return tuple((s, 1) for s in range(2, spb, 4))
+    if spb == 16:  # syncopated
+        return ((0, 2), (3, 2), (6, 2), (10, 2), (12, 3))
+    return ((0, 2), (3, 2), (6, 3), (10, 2))
+
+
+MotifNote = tuple[int, int, int]  # (step within the motif, degree above the chord root, length in steps)
+
+
+def make_motif(draw: Callable[[], float], spb: int, density: float, max_len: int) -> tuple[MotifNote, ...]:
+    """A 3-bar melody (call, continuation, answer) played as bars A B A C over a 4-bar phrase.
+
+    Degrees are relative to each bar's chord root, so the tune follows the harmony; strong
+    beats land on chord tones, weak steps move by step, and the answer ends on the root.
+    """
+    onsets: list[tuple[int, int]] = []
+    degree = 0
+    for bar in range(3):
+        for s in range(spb):
+            weight = 1.0 if s == 0 else 0.7 if s % 4 == 0 else 0.4 if s % 2 == 0 else 0.1
+            if not (s == 0 and bar == 0) and draw() >= density * weight:
+                continue
+            if s % 4 == 0:
+                target = degree + int(draw() * 5) - 2
+                degree = min(CHORD_TONES, key=lambda d: abs(d - target))
+            else:
+                degree = max(MOTIF_LOW, min(MOTIF_HIGH, degree + (-2, -1, 1, 2)[int(draw() * 4)]))
+            onsets.append((bar * spb + s, degree))
+    # Resolve: the answer bar's last note moves to the root (or its octave).
+    if onsets and onsets[-1][0] >= 2 * spb:
+        onsets[-1] = (onsets[-1][0], 0 if onsets[-1][1] < 4 else 7)
+    notes = []
+    for j, (step, deg) in enumerate(onsets):
+        bar_end = (step // spb + 1) * spb
+        nxt = onsets[j + 1][0] if j + 1 < len(onsets) else bar_end
+        notes.append((step, deg, max(1, min(min(nxt, bar_end) - step, max_len))))
+    return tuple(notes)

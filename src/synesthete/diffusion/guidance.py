@@ -1,0 +1,41 @@
+"""Classifier-free guidance (Ho & Salimans 2022) as a denoiser wrapper (as k-diffusion's make_cfg_model_fn).
+
+    D_w(x, t | a) = D(x, t | null) + w * (D(x, t | a) - D(x, t | null))
+
+applied to x̂0, which for fixed (x_t, t) is the same linear combination as on eps or v.
+The two passes are one batch of 2B; the unconditional half sets extra_args[drop_key] = True
+(the model's learned null audio). Scale 1 is exactly the conditional denoiser and scale 0
+exactly the unconditional one (each a single pass).
+"""
+
+from typing import Callable
+
+import torch
+
+
+class CFGDenoiser:
+    def __init__(self, denoiser: Callable[..., torch.Tensor], scale: float, drop_key: str = "drop_audio"):
+        self.denoiser, self.scale, self.drop_key = denoiser, scale, drop_key
+
+    @property
+    def schedule(self):
+        return self.denoiser.schedule
+
+    def __call__(self, x: torch.Tensor, t: torch.Tensor, **extra_args) -> torch.Tensor:
+        B = x.shape[0]
+        if self.scale == 1.0:
+            return self.denoiser(x, t, **extra_args)
+        drop = extra_args.pop(self.drop_key, None)
+        drop = torch.zeros(B, dtype=torch.bool, device=x.device) if drop is None else drop
+        null = torch.ones(B, dtype=torch.bool, device=x.device)
+        if self.scale == 0.0:
+            return self.denoiser(x, t, **extra_args, **{self.drop_key: null})
+        double = lambda v: torch.cat([v, v]) if torch.is_tensor(v) and v.ndim > 0 and v.shape[0] == B else v
+        extra = {k: double(v) for k, v in extra_args.items()}
+        extra[self.drop_key] = torch.cat([drop, null])
+        cond, uncond = self.denoiser(torch.cat([x, x]), torch.cat([t, t]), **extra).chunk(2)
+        return uncond + self.scale * (cond - uncond)
+
+
+def cfg_denoiser(denoiser: Callable[..., torch.Tensor], scale: float, drop_key: str = "drop_audio") -> CFGDenoiser:
+    return CFGDenoiser(denoiser, scale, drop_key)

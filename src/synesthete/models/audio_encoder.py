@@ -1,0 +1,95 @@
+"""AudioEncoder: waveform [B, 1, L] -> frame-aligned tokens [B, T*k_out, D] and a clip embedding [B, D].
+
+Log-mel with `mels_per_frame` (k) columns per video frame, column j centred on sample
+(j + 1/2) * hop with hop = sample_rate // fps // k, so frame t owns columns t*k .. t*k+k-1
+exactly. A non-causal 1D conv stack (dilated residual blocks, WaveNet-style dilations) gives
+every column a receptive field of several frames each side; a strided conv then pools each
+frame's k columns to k_out tokens. Any L that is a multiple of the frame hop works.
+"""
+
+import torch
+import torch.nn as nn
+import torch.nn.functional as F
+import torchaudio
+
+
+class ChannelNorm(nn.LayerNorm):
+    """LayerNorm over channels of [B, C, L], per time step. Unlike GroupNorm it pools no
+    statistics over time, so a token depends only on audio inside its receptive field (not on
+    the clip's length or loudness elsewhere): windows of a long song encode like the whole."""
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return super().forward(x.transpose(1, 2)).transpose(1, 2)
+
+
+class ConvBlock1d(nn.Module):
+    """x + proj(SiLU(conv_k(SiLU(norm(x))))) with dilation d: residual, length-preserving, non-causal."""
+
+    def __init__(self, dim: int, kernel_size: int, dilation: int):
+        super().__init__()
+        self.norm = ChannelNorm(dim)
+        self.conv = nn.Conv1d(dim, dim, kernel_size, dilation=dilation,
+                              padding=dilation * (kernel_size - 1) // 2)
+        self.proj = nn.Conv1d(dim, dim, 1)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return x + self.proj(F.silu(self.conv(F.silu(self.norm(x)))))
+
+
+class AudioEncoder(nn.Module):
+    """Receptive field of the mel-rate stack, in columns: 1 + (kernel_size-1) * sum(dilations).
+    Defaults (k=4, kernel 3, dilations 1,2,4,8) -> 31 columns = +-3.75 frames, then two
+    frame-rate blocks (kernel 3) add +-2 frames: about +-6 frames (0.37 s) each side, and
+    nothing beyond (all norms are per time step): tokens more than ~6 frames inside a window
+    match those of the whole clip.
+    Tokens: [B, T*tokens_per_frame, dim]; pooled: their mean over time, [B, dim].
+    """
+
+    # Measured: log(mel power + 1e-5) of [-1, 1] audio spans -11.5 (silence) to ~+11 (a
+    # full-scale sine); dividing by 10 puts it in about [-1.2, 1.2].
+    LOG_MEL_SCALE = 10.0
+
+    def __init__(self, sample_rate: int = 16000, fps: int = 16, n_mels: int = 64,
+                 mels_per_frame: int = 4, tokens_per_frame: int = 1, dim: int = 128,
+                 kernel_size: int = 3, dilations: tuple[int, ...] = (1, 2, 4, 8),
+                 frame_blocks: int = 2, n_fft: int = 1024):
+        super().__init__()
+        assert sample_rate % (fps * mels_per_frame) == 0, "hop must be a whole number of samples"
+        assert mels_per_frame % tokens_per_frame == 0, "tokens_per_frame must divide mels_per_frame"
+        self.frame_hop = sample_rate // fps                       # samples per video frame
+        self.hop = self.frame_hop // mels_per_frame               # samples per mel column
+        self.n_fft, self.mels_per_frame, self.tokens_per_frame = n_fft, mels_per_frame, tokens_per_frame
+        self.dim = dim
+        self.mel = torchaudio.transforms.MelSpectrogram(
+            sample_rate=sample_rate, n_fft=n_fft, hop_length=self.hop, n_mels=n_mels,
+            center=False, power=2.0)
+        self.stem = nn.Conv1d(n_mels, dim, 3, padding=1)
+        self.mel_blocks = nn.Sequential(*[ConvBlock1d(dim, kernel_size, d) for d in dilations])
+        stride = mels_per_frame // tokens_per_frame
+        self.pool = nn.Conv1d(dim, dim, stride, stride=stride)     # k columns -> k_out tokens
+        self.frame_blocks = nn.Sequential(*[ConvBlock1d(dim, 3, 1) for _ in range(frame_blocks)])
+        self.norm = nn.LayerNorm(dim)
+
+    def log_mel(self, audio: torch.Tensor) -> torch.Tensor:
+        """audio [B, 1, L] -> normalised log-mel [B, n_mels, L // hop], always computed in float32."""
+        assert audio.shape[-1] % self.frame_hop == 0, f"L={audio.shape[-1]} is not a multiple of {self.frame_hop}"
+        with torch.autocast(device_type=audio.device.type, enabled=False):
+            x = audio.float().squeeze(1)                            # (B, L)
+            # Pad (n_fft - hop)/2 each side with center=False: column j spans
+            # [j*hop - pad, j*hop - pad + n_fft), centred on (j + 1/2) * hop; L // hop columns.
+            left = (self.n_fft - self.hop) // 2
+            x = F.pad(x, (left, self.n_fft - self.hop - left))
+            mel = self.mel(x)                                       # (B, n_mels, L // hop)
+            return torch.log(mel + 1e-5) / self.LOG_MEL_SCALE
+
+    def forward(self, audio: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """audio [B, 1, L] -> (tokens [B, T*k_out, D], pooled [B, D]) with T = L // frame_hop."""
+        x = self.log_mel(audio)                   # (B, n_mels, T*k)
+        x = self.stem(x)                          # (B, D, T*k)
+        x = self.mel_blocks(x)                    # (B, D, T*k)
+        x = self.pool(x)                          # (B, D, T*k_out)
+        x = self.frame_blocks(x)                  # (B, D, T*k_out)
+        tokens = self.norm(x.transpose(1, 2))     # (B, T*k_out, D)
+        # Pooled = plain mean: parameter-free, so a consumer that uses only the tokens (the DiT
+        # pools its own) leaves no unused parameters to trip DDP.
+        return tokens, tokens.mean(dim=1)          # (B, T*k_out, D), (B, D)

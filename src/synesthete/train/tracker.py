@@ -1,0 +1,70 @@
+"""Experiment tracking: metrics.jsonl always, W&B only when the user has configured it.
+
+`mode: auto` goes online only when W&B credentials exist (WANDB_API_KEY or a netrc entry),
+otherwise stays disabled; tests and CI never touch the network.
+"""
+
+from __future__ import annotations
+
+import json
+import netrc
+import os
+from pathlib import Path
+from typing import Any
+
+
+def _wandb_configured() -> bool:
+    if os.environ.get("WANDB_API_KEY"):
+        return True
+    try:
+        return netrc.netrc().authenticators("api.wandb.ai") is not None
+    except (FileNotFoundError, netrc.NetrcParseError, OSError):
+        return False
+
+
+def resolve_wandb_mode(mode: str) -> str:
+    """auto -> online if configured (and not under pytest/CI), else disabled."""
+    if mode != "auto":
+        return mode
+    if os.environ.get("PYTEST_CURRENT_TEST") or os.environ.get("CI"):
+        return "disabled"
+    return "online" if _wandb_configured() else "disabled"
+
+
+class Tracker:
+    """Appends every log to `metrics.jsonl`; mirrors to W&B when enabled (rank 0 only)."""
+
+    def __init__(self, run_dir: Path, stage: str, config: dict, mode: str = "auto",
+                 project: str = "synesthete", enabled: bool = True):
+        self.path = Path(run_dir) / "metrics.jsonl"
+        self.stage = stage
+        self.enabled = enabled
+        self._wandb = None
+        if enabled:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+        mode = resolve_wandb_mode(mode)
+        if enabled and mode != "disabled":
+            import wandb  # imported only when used
+
+            self._wandb = wandb.init(project=project, name=f"{Path(run_dir).name}-{stage}", config=config,
+                                     mode=mode, dir=str(run_dir), reinit=True)
+
+    def log(self, step: int, values: dict[str, Any]) -> None:
+        if not self.enabled:
+            return
+        row = {"stage": self.stage, "step": step, **values}
+        with self.path.open("a") as f:
+            f.write(json.dumps(row) + "\n")
+        if self._wandb is not None:
+            self._wandb.log({f"{self.stage}/{k}": v for k, v in values.items()}, step=step)
+
+    def log_images(self, step: int, images: dict[str, Path]) -> None:
+        if self._wandb is not None:
+            import wandb
+
+            self._wandb.log({f"{self.stage}/{k}": wandb.Image(str(p)) for k, p in images.items()}, step=step)
+
+    def finish(self) -> None:
+        if self._wandb is not None:
+            self._wandb.finish()
+            self._wandb = None

@@ -1,0 +1,25 @@
+"""Audio-reactive visualizers: features [T, F] + style + time -> frames uint8 [T, 3, H, W].
+
+Each visualizer is a pure, vectorised function of the per-frame features, a style drawn per
+clip, and the frame times; see `base.py` for the shared colour and brightness mappings.
+"""
+
+from synesthete.visualizers.base import BaseVisualizer, Visualizer
+from synesthete.visualizers.geometry import Geometry
+from synesthete.visualizers.kaleidoscope import Kaleidoscope
+from synesthete.visualizers.particles import Particles
+from synesthete.visualizers.spectrum import Spectrum
+from synesthete.visualizers.tunnel import Tunnel
+
+REGISTRY: dict[str, Visualizer] = {v.name: v for v in (Geometry(), Kaleidoscope(), Particles(), Spectrum(), Tunnel())}
+
+
+def get_visualizer(name: str) -> Visualizer:
+    """The registered visualizer `name`; a ValueError lists the known names."""
+    try:
+        return REGISTRY[name]
+    except KeyError:
+        raise ValueError(f"unknown visualizer {name!r} (known: {', '.join(sorted(REGISTRY))})") from None
+
+
+__all__ = ["REGISTRY", "BaseVisualizer", "Visualizer", "get_visualizer"]

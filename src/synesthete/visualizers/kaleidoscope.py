@@ -1,0 +1,65 @@
+"""Kaleidoscope: a flowing interference pattern folded into n mirrored wedges.
+
+The angle is folded into one wedge (mirrored, so edges join seamlessly) and the pattern
+sin(a X + p1) + sin(b Y + p2) + sin(c (X + Y) + p3) is drawn as neon contour lines over a
+soft two-tone fill. Mappings: tempo -> rotation and pattern flow; kick -> zoom pulse;
+snare/clap -> turn jolt + flash; hat -> pattern shifts a notch; bass/chord/lead onsets ->
+pattern phase jolt; bass pitch -> pattern scale; lead pitch -> hue; energy -> contour
+density and the third wave's strength; crash -> big zoom.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import torch
+
+from synesthete.visualizers.base import HIGHLIGHT, BaseVisualizer, Layers, randint, sign, uniform
+from synesthete.visualizers.draw import TAU, glow_, neon_, per_frame, polar, ramp_, stripes
+from synesthete.visualizers.signals import Drive
+
+
+class Kaleidoscope(BaseVisualizer):
+    name = "kaleidoscope"
+
+    def sample_params(self, gen: torch.Generator) -> dict[str, Any]:
+        return {
+            "mirrors": randint(gen, 3, 8),  # wedge pairs: 2n-fold symmetry
+            "freqs": [uniform(gen, 2.0, 4.0) for _ in range(3)],  # a, b, c
+            "flow": [sign(gen) * uniform(gen, 0.1, 0.25) for _ in range(3)],  # rad per beat
+            "spin": sign(gen) * uniform(gen, 0.01, 0.025),  # turns per beat
+            "contours": uniform(gen, 0.8, 1.2),  # lines per unit of the pattern
+        }
+
+    def draw(self, d: Drive, style: dict[str, Any], size: int) -> Layers:
+        px = 2.0 / size
+        wedge = TAU / (2 * style["mirrors"])
+        r, theta = polar(size)  # [1, H, W]
+        turn = TAU * style["spin"] * d.beats + 0.25 * wedge * d.snare + 0.02 * d.hat
+        zoom = (0.8 + 0.4 * d.bass_pitch) / (1.0 + 0.15 * d.kick + 0.2 * d.crash)  # [T]
+        # Fold: angle within a wedge, mirrored every other wedge: a in [0, wedge].
+        a = torch.sub(theta, per_frame(turn)).remainder_(2 * wedge).sub_(wedge).abs_()
+        rz = r * per_frame(zoom)  # [T, H, W]
+        fx = torch.cos(a).mul_(rz)  # folded coordinates X, Y
+        fy = a.sin_().mul_(rz)
+        fa, fb, fc = style["freqs"]
+        fl = style["flow"]
+        p1 = per_frame(fl[0] * d.beats + 0.25 * d.hat)
+        p2 = per_frame(fl[1] * d.beats + 0.3 * d.tone)
+        p3 = per_frame(fl[2] * d.beats)
+        pat = torch.mul(fx, fa).add_(p1).sin_()
+        pat += fy.mul_(fb).add_(p2).sin_()
+        third = fx.add_(fy, alpha=fc / fb).mul_(fc * 0.7).add_(p3).sin_()  # fx := sin(c(X+Y))
+        pat.addcmul_(third, per_frame(0.3 + 0.7 * d.energy))  # pattern in [-3, 3]
+        k = per_frame(style["contours"] * (0.7 + 0.6 * d.energy))
+        lines = neon_(stripes(pat * k), 0.09)
+        # Two-tone: colour 0 where the pattern is low, colour 1 where it is high.
+        tone = ramp_(pat, -1.5, 1.5)
+        hi = lines * tone
+        lines -= hi
+        fill = tone.mul_(0.18)
+        vignette = ramp_(rz.clone(), 1.5, 0.9)  # [T, H, W]
+        for layer in (lines, hi, fill):
+            layer.mul_(vignette)
+        core = glow_(rz, per_frame(0.1 * zoom)).mul_(per_frame(0.2 + 0.5 * d.kick))
+        return [(lines, 0), (hi, 1), (fill, 2), (core, HIGHLIGHT)]

@@ -1,0 +1,217 @@
+"""Tests for synesthete.diffusion: schedule math, objectives, samplers, guidance, a tiny training run."""
+
+import math
+
+import pytest
+import torch
+
+from synesthete.diffusion import (CosineSchedule, FlowSchedule, cfg_denoiser, default_schedule,
+                                  sample_ddim, sample_euler_flow, timesteps, to_denoiser, training_loss)
+from synesthete.diffusion.objectives import training_target
+from synesthete.models import DiT
+
+torch.set_num_threads(1)
+SCHEDULES = {"cosine": CosineSchedule(), "flow": FlowSchedule()}
+
+
+def gen(seed: int = 0) -> torch.Generator:
+    return torch.Generator().manual_seed(seed)
+
+
+# ----------------------------------------------------------------------------- schedule
+
+def test_cosine_schedule_shape():
+    sch = CosineSchedule()
+    t = torch.linspace(0, 1, 101)
+    alpha, sigma = sch.alpha_sigma(t)
+    assert alpha.dtype == torch.float32
+    assert torch.allclose(alpha**2 + sigma**2, torch.ones_like(t), atol=1e-6)
+    assert alpha[0] == 1 and sigma[0] == 0 and alpha[-1] > 0 and sigma[-1] > 0.999
+    assert (alpha[1:] <= alpha[:-1]).all() and (sch.logsnr(t[1:])[1:] < sch.logsnr(t[1:])[:-1]).all()
+    # Nichol & Dhariwal eq. 17 at t = 0.5
+    f = lambda u: math.cos((u + 0.008) / 1.008 * math.pi / 2) ** 2
+    assert sch.alpha_bar(torch.tensor(0.5)).item() == pytest.approx(f(0.5) / f(0.0), rel=1e-5)
+
+
+@pytest.mark.parametrize("name", SCHEDULES)
+def test_q_sample_statistics(name):
+    sch = SCHEDULES[name]
+    x0 = torch.full((4, 50_000), 0.7)
+    t = torch.tensor([0.0, 0.2, 0.5, 0.9])
+    x_t = sch.q_sample(x0, t, torch.randn(x0.shape, generator=gen()))
+    alpha, sigma = sch.alpha_sigma(t)
+    assert torch.allclose(x_t.mean(1), alpha * 0.7, atol=0.02)
+    assert torch.allclose(x_t.std(1), sigma, atol=0.02)
+    assert torch.equal(x_t[0], x0[0])                                     # t = 0 is the data
+
+
+def test_parameterisation_round_trips():
+    cos, flow = CosineSchedule(), FlowSchedule()
+    x0, eps = torch.randn(2, 3, 4, 4, generator=gen(0)), torch.randn(2, 3, 4, 4, generator=gen(1))
+    t = torch.tensor([0.3, 0.8])
+    x_t = cos.q_sample(x0, t, eps)
+    assert torch.allclose(cos.x0_from_eps(x_t, t, eps), x0, atol=1e-5)
+    assert torch.allclose(cos.eps_from_x0(x_t, t, x0), eps, atol=1e-5)
+    v = cos.v_from_x0_eps(x0, eps, t)
+    assert torch.allclose(cos.x0_from_v(x_t, t, v), x0, atol=1e-5)
+    assert torch.allclose(cos.eps_from_v(x_t, t, v), eps, atol=1e-5)
+    x_t = flow.q_sample(x0, t, eps)
+    u = flow.velocity_from_x0_eps(x0, eps)
+    assert torch.allclose(flow.x0_from_velocity(x_t, t, u), x0, atol=1e-5)
+    assert torch.allclose(flow.eps_from_velocity(x_t, t, u), eps, atol=1e-5)
+    # the velocity is the time derivative of the path
+    dt = 1e-2
+    fd = (flow.q_sample(x0, t + dt, eps) - flow.q_sample(x0, t - dt, eps)) / (2 * dt)
+    assert torch.allclose(fd, u, atol=1e-4)
+
+
+# ----------------------------------------------------------------------------- objectives
+
+@pytest.mark.parametrize("objective", ["eps", "v", "flow"])
+def test_denoiser_from_oracle_backbone_returns_x0(objective):
+    sch = default_schedule(objective)
+    x0, eps = torch.randn(3, 2, 4, generator=gen(0)), torch.randn(3, 2, 4, generator=gen(1))
+    t = torch.tensor([0.1, 0.5, 0.9])
+    target = training_target(objective, sch, x0, eps, t)
+    denoiser = to_denoiser(lambda x, t: target, objective)
+    assert torch.allclose(denoiser(sch.q_sample(x0, t, eps), t), x0, atol=1e-4)
+
+
+def test_training_loss_is_seeded_and_exact_for_an_oracle():
+    x0 = torch.zeros(8, 3, 4)                         # data = 0  =>  x_t = sigma * eps
+    sch = CosineSchedule()
+    oracle = lambda x, t: x / sch.sigma(t).clamp_min(1e-3).view(-1, 1, 1)
+    assert training_loss(oracle, x0, "eps", generator=gen(0)) < 1e-6
+    zero = lambda x, t: torch.zeros_like(x)
+    a, b = training_loss(zero, x0, "eps", generator=gen(3)), training_loss(zero, x0, "eps", generator=gen(3))
+    assert a == b and a != training_loss(zero, x0, "eps", generator=gen(4))
+    with pytest.raises(ValueError):
+        training_loss(zero, x0, "x0")
+
+
+def test_training_loss_condition_dropout():
+    seen = {}
+    def model_fn(x, t, drop_audio=None):
+        seen["drop"] = drop_audio
+        return torch.zeros_like(x)
+    training_loss(model_fn, torch.zeros(4000, 2), "v", generator=gen(0), p_uncond=0.25)
+    assert seen["drop"].dtype == torch.bool and abs(seen["drop"].float().mean().item() - 0.25) < 0.03
+    forced = torch.ones(4000, dtype=torch.bool)
+    training_loss(model_fn, torch.zeros(4000, 2), "v", {"drop_audio": forced}, generator=gen(0), p_uncond=0.25)
+    assert seen["drop"].all()
+
+
+# ----------------------------------------------------------------------------- samplers
+
+def test_timesteps():
+    ts = timesteps(10)
+    assert ts.shape == (11,) and ts[0] == 1 and ts[-1] == 0 and (ts[1:] < ts[:-1]).all()
+
+
+@pytest.mark.parametrize("objective", ["v", "flow"])
+@pytest.mark.parametrize("eta", [0.0, 1.0])
+def test_ddim_with_true_x0_returns_x0_exactly(objective, eta):
+    x0 = torch.randn(2, 3, 4, 4, generator=gen(0))
+    denoiser = to_denoiser(lambda x, t: x, objective)          # schedule for the sampler
+    steps_seen = []
+    out = sample_ddim(lambda x, t: x0, torch.randn(x0.shape, generator=gen(1)), 7,
+                      schedule=denoiser.schedule, eta=eta, generator=gen(2),
+                      callback=lambda d: steps_seen.append(d["i"]))
+    assert torch.equal(out, x0) and steps_seen == list(range(7))
+
+
+def test_euler_flow_with_true_x0_returns_x0():
+    x0 = torch.randn(2, 3, 4, 4, generator=gen(0))
+    out = sample_euler_flow(lambda x, t: x0, torch.randn(x0.shape, generator=gen(1)), 5)
+    assert torch.allclose(out, x0, atol=1e-5)
+
+
+def _gaussian_denoiser(schedule, mu: float, s: float):
+    """The exact E[x0 | x_t] for data x0 ~ N(mu, s^2): mu + alpha s^2 (x_t - alpha mu) / (alpha^2 s^2 + sigma^2)."""
+    def denoiser(x, t):
+        alpha, sigma = schedule._coefs(t, x)
+        return mu + alpha * s**2 * (x - alpha * mu) / (alpha**2 * s**2 + sigma**2)
+    denoiser.schedule = schedule
+    return denoiser
+
+
+@pytest.mark.parametrize("sampler,schedule", [(sample_ddim, CosineSchedule()), (sample_ddim, FlowSchedule()),
+                                              (sample_euler_flow, FlowSchedule())])
+def test_samplers_recover_a_gaussian(sampler, schedule):
+    mu, s = 1.5, 0.4
+    out = sampler(_gaussian_denoiser(schedule, mu, s), torch.randn(20_000, 1, generator=gen(0)), 50)
+    assert out.mean().item() == pytest.approx(mu, abs=0.02)
+    assert out.std().item() == pytest.approx(s, rel=0.05)
+
+
+def test_ddim_eta1_is_stochastic_and_seeded():
+    den = _gaussian_denoiser(CosineSchedule(), 0.0, 1.0)
+    noise = torch.randn(16, 4, generator=gen(0))
+    a = sample_ddim(den, noise, 10, eta=1.0, generator=gen(5))
+    b = sample_ddim(den, noise, 10, eta=1.0, generator=gen(5))
+    c = sample_ddim(den, noise, 10, eta=1.0, generator=gen(6))
+    assert torch.equal(a, b) and not torch.allclose(a, c)
+    assert torch.equal(sample_ddim(den, noise, 10), sample_ddim(den, noise, 10))
+
+
+# ----------------------------------------------------------------------------- guidance + a tiny DiT
+
+def tiny_dit() -> DiT:
+    torch.manual_seed(0)
+    return DiT(in_channels=2, patch_size=2, hidden_size=32, depth=1, num_heads=2, audio_dim=8)
+
+
+def test_cfg_scales():
+    model = tiny_dit()
+    with torch.no_grad():                                   # stand-in for training: un-zero the outputs
+        for p in model.parameters():
+            if p.abs().max() == 0:
+                p.copy_(torch.randn(p.shape, generator=gen(1)) * 0.05)
+    den = to_denoiser(model, "v")
+    g = gen(2)
+    x, t, audio = torch.randn(3, 4, 2, 4, 4, generator=g), torch.rand(3, generator=g), torch.randn(3, 4, 8, generator=g)
+    with torch.no_grad():
+        cond = den(x, t, audio=audio)
+        uncond = den(x, t, audio=audio, drop_audio=torch.ones(3, dtype=torch.bool))
+        assert torch.equal(cfg_denoiser(den, 1.0)(x, t, audio=audio), cond)
+        assert torch.equal(cfg_denoiser(den, 0.0)(x, t, audio=audio), uncond)
+        guided = cfg_denoiser(den, 3.0)(x, t, audio=audio)          # one batched pass of 2B
+        assert torch.allclose(guided, uncond + 3.0 * (cond - uncond), atol=1e-5)
+        assert not torch.allclose(cond, uncond, atol=1e-4)
+        assert cfg_denoiser(den, 3.0).schedule is den.schedule
+
+
+def _two_mode_batch(B: int, g: torch.Generator) -> tuple[torch.Tensor, torch.Tensor]:
+    """Latents [B, 4, 2, 4, 4] = +pattern or -pattern; the audio says which (its sign)."""
+    sign = torch.randint(0, 2, (B,), generator=g).float() * 2 - 1
+    pattern = torch.linspace(-1, 1, 2 * 4 * 4).view(1, 2, 4, 4).expand(4, 2, 4, 4)
+    x0 = sign.view(B, 1, 1, 1, 1) * pattern
+    audio = sign.view(B, 1, 1).expand(B, 4, 8) + 0.1 * torch.randn(B, 4, 8, generator=g)
+    return x0, audio
+
+
+@pytest.mark.parametrize("objective", ["v", "flow"])
+def test_tiny_dit_learns_two_modes(objective):
+    model = tiny_dit()
+    opt = torch.optim.AdamW(model.parameters(), lr=3e-3, weight_decay=0.0)
+    x_eval, a_eval = _two_mode_batch(64, gen(100))
+    def eval_loss():
+        with torch.no_grad():
+            return training_loss(model, x_eval, objective, {"audio": a_eval}, generator=gen(101)).item()
+    before = eval_loss()
+    g = gen(0)
+    for step in range(300):
+        x0, audio = _two_mode_batch(16, g)
+        loss = training_loss(model, x0, objective, {"audio": audio}, generator=g, p_uncond=0.1)
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
+    after = eval_loss()
+    assert after < 0.5 * before, (before, after)
+    # and the conditional sampler lands on the mode the audio names
+    den = to_denoiser(model, objective)
+    noise = torch.randn(x_eval[:8].shape, generator=gen(7))
+    with torch.no_grad():
+        out = sample_ddim(cfg_denoiser(den, 1.0), noise, 20, {"audio": a_eval[:8]})
+    sign = torch.sign((out * x_eval[:8]).flatten(1).sum(1))
+    assert (sign > 0).all()

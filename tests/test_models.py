@@ -1,0 +1,236 @@
+"""Shape, initialisation and small-learning tests for synesthete.models (tiny configs, CPU, seconds)."""
+
+import pytest
+import torch
+import torch.nn.functional as F
+
+from synesthete.models import (AudioDiT, AudioEncoder, AudioToVideoNet, DiT, DiT_models, SpatialVAE,
+                               VAE_models, VAELoss)
+
+torch.set_num_threads(1)
+
+
+def gen(seed: int = 0) -> torch.Generator:
+    return torch.Generator().manual_seed(seed)
+
+
+def tiny_dit(**kw) -> DiT:
+    args = dict(in_channels=4, patch_size=2, hidden_size=32, depth=2, num_heads=2, audio_dim=16)
+    return DiT(**(args | kw))
+
+
+@torch.no_grad()
+def randomize_zeroed(model: torch.nn.Module, seed: int = 0, std: float = 0.05):
+    """Stand-in for a trained model: give every exactly-zero parameter small random values."""
+    g = gen(seed)
+    for p in model.parameters():
+        if p.abs().max() == 0:
+            p.copy_(torch.randn(p.shape, generator=g) * std)
+
+
+# ----------------------------------------------------------------------------- VAE
+
+@pytest.mark.parametrize("name", sorted(VAE_models))
+def test_vae_sizes_downsample_16(name):
+    vae = VAE_models[name]()
+    assert vae.downsample == 16
+    x = torch.rand(1, 3, 32, 32, generator=gen()) * 2 - 1
+    mean, logvar = vae.encode(x)
+    assert mean.shape == logvar.shape == (1, 8, 2, 2)
+    assert vae.decode(mean).shape == x.shape
+
+
+def test_vae_shapes_and_sampling():
+    vae = VAE_models["VAE-T"](latent_channels=6)
+    x = torch.rand(2, 3, 128, 128, generator=gen()) * 2 - 1
+    x_hat, mean, logvar = vae(x, sample=True, generator=gen(1))
+    assert x_hat.shape == x.shape and mean.shape == (2, 6, 8, 8) and logvar.shape == (2, 6, 8, 8)
+    again, _, _ = vae(x, sample=True, generator=gen(1))
+    other, _, _ = vae(x, sample=True, generator=gen(2))
+    assert torch.equal(x_hat, again) and not torch.equal(x_hat, other)
+    assert torch.equal(vae(x, sample=False)[0], vae.decode(mean))
+
+
+def test_vae_latent_normalisation_round_trip():
+    vae = SpatialVAE(channels=(8, 16), patch_size=8, latent_channels=4)
+    vae.set_latent_stats(torch.tensor([0.5, -1.0, 0.0, 2.0]), torch.tensor([2.0, 0.5, 1.0, 3.0]))
+    z = torch.randn(3, 5, 4, 8, 8, generator=gen())        # [B, T, Cz, h, w] broadcasts too
+    assert torch.allclose(vae.denormalize_latent(vae.normalize_latent(z)), z, atol=1e-6)
+    assert "latent_scale" in vae.state_dict()
+
+
+def test_vae_loss_parts_and_sharpness():
+    loss_fn = VAELoss()
+    x = torch.rand(2, 3, 64, 64, generator=gen()) * 2 - 1
+    mean, logvar = torch.randn(2, 8, 4, 4, generator=gen(1)), torch.zeros(2, 8, 4, 4)
+    loss, parts = loss_fn(x, x, mean, logvar)
+    assert set(parts) == {"rec", "grad", "pyramid", "kl"}
+    assert all(torch.isfinite(v) for v in parts.values()) and torch.isfinite(loss)
+    grad, pyr = loss_fn.sharpness(x, x)
+    assert grad == 0 and pyr == 0
+    blurred = F.avg_pool2d(x, 3, stride=1, padding=1, count_include_pad=False)
+    grad_b, pyr_b = loss_fn.sharpness(blurred, x)
+    assert grad_b > 0.05 and pyr_b > 0.05
+    assert loss_fn(blurred, x, mean, logvar)[0] > loss
+    assert parts["kl"] > 0 and loss_fn(x, x, torch.zeros_like(mean), logvar)[1]["kl"] == 0
+
+
+def _toy_frames(n: int, size: int) -> torch.Tensor:
+    """n frames with a bright disc at different places over a colour ramp, in [-1, 1]."""
+    yy, xx = torch.meshgrid(torch.linspace(-1, 1, size), torch.linspace(-1, 1, size), indexing="ij")
+    frames = []
+    for i in range(n):
+        cx, cy = 0.6 * torch.cos(torch.tensor(i * 0.8)), 0.6 * torch.sin(torch.tensor(i * 0.8))
+        disc = (((xx - cx) ** 2 + (yy - cy) ** 2) < 0.1).float()
+        frames.append(torch.stack([disc * 2 - 1, xx * 0.5, disc - 0.5 * (yy > 0).float()]))
+    return torch.stack(frames)
+
+
+def test_tiny_vae_overfits_8_frames():
+    torch.manual_seed(0)
+    vae = SpatialVAE(channels=(16, 32, 32), patch_size=4, latent_channels=8)
+    loss_fn = VAELoss(beta=1e-6)
+    x = _toy_frames(8, 64)
+    opt = torch.optim.Adam(vae.parameters(), lr=3e-3)
+    losses = []
+    for step in range(100):
+        x_hat, mean, logvar = vae(x, generator=gen(step))
+        loss, _ = loss_fn(x_hat, x, mean, logvar)
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
+        losses.append(loss.item())
+    assert sum(losses[-5:]) / 5 < losses[0] / 5, (losses[0], losses[-5:])
+
+
+# ----------------------------------------------------------------------------- audio encoder
+
+@pytest.mark.parametrize("seconds_frames", [1, 7, 48, 100])
+@pytest.mark.parametrize("tokens_per_frame", [1, 2])
+def test_audio_encoder_tokens_aligned_to_frames(seconds_frames, tokens_per_frame):
+    enc = AudioEncoder(dim=32, tokens_per_frame=tokens_per_frame)
+    L = seconds_frames * 1000
+    audio = torch.rand(2, 1, L, generator=gen()) * 2 - 1
+    assert enc.log_mel(audio).shape == (2, 64, seconds_frames * 4)
+    tokens, pooled = enc(audio)
+    assert tokens.shape == (2, seconds_frames * tokens_per_frame, 32) and pooled.shape == (2, 32)
+
+
+def test_audio_encoder_rejects_partial_frames():
+    with pytest.raises(AssertionError):
+        AudioEncoder(dim=32)(torch.zeros(1, 1, 1500))
+
+
+def test_audio_encoder_is_local_and_float32_mel():
+    enc = AudioEncoder(dim=32)
+    audio = torch.rand(1, 1, 48000, generator=gen()) * 2 - 1
+    bumped = audio.clone()
+    bumped[..., 10_000:11_000] = torch.rand(1000, generator=gen(1)) * 2 - 1    # frame 10 only
+    with torch.no_grad():
+        a, b = enc(audio)[0], enc(bumped)[0]
+    change = (a - b).abs().amax(dim=-1)[0]                                     # [T]
+    assert change[10] > 1e-3
+    assert change[:3].max() < 1e-5 and change[18:].max() < 1e-5             # outside the receptive field
+    with torch.autocast("cpu", dtype=torch.bfloat16):
+        assert enc.log_mel(audio).dtype == torch.float32
+
+
+# ----------------------------------------------------------------------------- DiT
+
+def dit_inputs(B=2, T=6, C=4, hw=8, S=None, Da=16, seed=0):
+    g = gen(seed)
+    return (torch.randn(B, T, C, hw, hw, generator=g), torch.rand(B, generator=g),
+            torch.randn(B, S or T, Da, generator=g))
+
+
+@pytest.mark.parametrize("patch_size", [1, 2])
+@pytest.mark.parametrize("k", [1, 2])
+def test_dit_output_shape(patch_size, k):
+    model = tiny_dit(patch_size=patch_size, audio_tokens_per_frame=k)
+    x, t, a = dit_inputs(T=5, S=5 * k)
+    assert model(x, t, a).shape == x.shape
+    with pytest.raises(AssertionError):
+        model(x, t, a[:, :-1])
+
+
+def test_dit_adaln_zero_init_is_identity():
+    model = tiny_dit()
+    x, t, a = dit_inputs()
+    assert torch.equal(model(x, t, a), torch.zeros_like(x))          # zeroed final layer
+    h = torch.randn(2, 6, 16, 32, generator=gen(1))
+    c, ctx = torch.randn(2, 6, 32, generator=gen(2)), torch.randn(2, 6, 32, generator=gen(3))
+    for block in model.blocks:
+        assert torch.equal(block(h, c, ctx), h)                      # adaLN-zero gates
+
+
+def test_dit_depends_on_audio_and_null_path_ignores_it():
+    model = tiny_dit()
+    randomize_zeroed(model)
+    x, t, a = dit_inputs()
+    a2 = torch.randn(a.shape, generator=gen(9))
+    with torch.no_grad():
+        assert (model(x, t, a) - model(x, t, a2)).abs().max() > 1e-3
+        drop = torch.tensor([True, False])
+        y1, y2 = model(x, t, a, drop_audio=drop), model(x, t, a2, drop_audio=drop)
+        assert torch.allclose(y1[0], y2[0], atol=1e-6) and not torch.allclose(y1[1], y2[1], atol=1e-4)
+        # the target embedding is an input too
+        assert not torch.allclose(model(x, t, a, target=torch.ones(2, dtype=torch.long)), model(x, t, a))
+
+
+def test_dit_per_frame_conditioning_is_local():
+    """The adaLN path gives frame t its own audio: changing frame 10's audio moves frame 10 most."""
+    model = tiny_dit()
+    randomize_zeroed(model, std=0.1)
+    x, t, a = dit_inputs(B=1, T=48)
+    bumped = a.clone()
+    bumped[:, 10] = torch.randn(16, generator=gen(5)) * 3
+    with torch.no_grad():
+        change = (model(x, t, a) - model(x, t, bumped)).abs().mean(dim=(0, 2, 3, 4))   # [T]
+    assert change[10] > 3 * change[40] and change[10] == change.max()
+
+
+def test_dit_bf16_autocast_runs():
+    model = tiny_dit()
+    randomize_zeroed(model)
+    x, t, a = dit_inputs()
+    with torch.autocast("cpu", dtype=torch.bfloat16), torch.no_grad():
+        y = model(x, t, a)
+    assert y.shape == x.shape and torch.isfinite(y.float()).all()
+
+
+def test_dit_size_table():
+    assert set(DiT_models) == {"DiT-B/1", "DiT-B/2", "DiT-S/1", "DiT-S/2", "DiT-T/1", "DiT-T/2"}
+    model = DiT_models["DiT-T/2"](in_channels=8)
+    x, t, a = dit_inputs(B=1, T=3, C=8, Da=128)
+    assert model(x, t, a).shape == x.shape
+
+
+def test_audio_dit_wrapper():
+    enc, dit = AudioEncoder(dim=16), tiny_dit()
+    model = AudioDiT(enc, dit)
+    x, t, _ = dit_inputs(T=4)
+    audio = torch.rand(2, 1, 4000, generator=gen()) * 2 - 1
+    assert model(x, t, audio, drop_audio=torch.tensor([False, True])).shape == x.shape
+    with pytest.raises(AssertionError):
+        AudioDiT(AudioEncoder(dim=32), dit)
+
+
+# ----------------------------------------------------------------------------- regression baseline
+
+def test_regression_baseline_shape():
+    model = AudioToVideoNet(frame_size=64, dim=32, depth=1, num_heads=2, latent_channels=4,
+                            decoder_channels=(8, 16, 16))
+    audio = torch.rand(2, 1, 5000, generator=gen()) * 2 - 1
+    frames = model(audio)
+    assert frames.shape == (2, 5, 3, 64, 64) and frames.abs().max() <= 1
+    frames.square().mean().backward()
+
+
+def test_every_parameter_gets_a_gradient():
+    """DDP without find_unused_parameters needs every parameter in the graph, with or without drop_audio."""
+    model = AudioDiT(AudioEncoder(dim=16), tiny_dit())
+    randomize_zeroed(model)
+    x, t, _ = dit_inputs(T=4)
+    audio = torch.rand(2, 1, 4000, generator=gen()) * 2 - 1
+    model(x, t, audio).square().mean().backward()
+    assert [n for n, p in model.named_parameters() if p.grad is None] == []

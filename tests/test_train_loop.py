@@ -1,0 +1,167 @@
+"""The shared training loop on a toy task: learning, checkpoints, exact resume, NaN handling, DDP."""
+
+import dataclasses
+import json
+import os
+import socket
+from pathlib import Path
+
+import pytest
+import torch
+import torch.multiprocessing as mp
+from torch import nn
+
+from synesthete.config import Config, TrainConfig, load_config
+from synesthete.train.checkpoint import CheckpointError, latest_checkpoint, list_checkpoints, load_weights, read_state
+from synesthete.train.loop import fit, lr_at
+
+W_TRUE = torch.tensor([[1.0, -2.0, 0.5, 3.0]])
+
+
+class ToyTask:
+    """Linear regression whose batch for step k is a pure function of k."""
+
+    name = "toy"
+    compat_keys = ["data.size"]
+    clips_per_step = 16
+
+    def __init__(self, steps=60, nan_steps=(), interrupt_at=None, **train):
+        torch.manual_seed(0)
+        self.model = nn.Linear(4, 1)
+        self.train_cfg = TrainConfig(steps=steps, batch=16, lr=0.05, warmup_steps=5, log_every=5,
+                                     val_every=20, ckpt_every=20, ema_decay=0.9, **train)
+        self.nan_steps = set(nan_steps)
+        self.interrupt_at = interrupt_at
+        self.seen: list[int] = []
+
+    def batches(self, start_step, rank, world):
+        step = start_step
+        while True:
+            g = torch.Generator().manual_seed(step * world + rank)
+            x = torch.randn(16, 4, generator=g)
+            yield step, x, x @ W_TRUE.T
+            step += 1
+
+    def loss(self, model, batch, gen):
+        step, x, y = batch
+        if step == self.interrupt_at:
+            raise KeyboardInterrupt  # the user pressed Ctrl-C mid-run
+        self.seen.append(step)
+        loss = ((model(x) - y) ** 2).mean()
+        if step in self.nan_steps:  # a transient blow-up: the replayed step is fine
+            self.nan_steps.discard(step)
+            loss = loss * float("nan")
+        return loss, {}
+
+    def validate(self, ema_model, step, out_dir):
+        g = torch.Generator().manual_seed(1234)
+        x = torch.randn(64, 4, generator=g)
+        return {"val_loss": float(((ema_model(x) - x @ W_TRUE.T) ** 2).mean())}
+
+    def state_extra(self):
+        return {}
+
+
+def _cfg(**data):
+    return dataclasses.replace(Config(), data=dataclasses.replace(Config().data, **data))
+
+
+def test_loss_falls_and_checkpoints_are_kept(tmp_path):
+    task = ToyTask(steps=100)
+    final = fit(task, _cfg(), tmp_path, torch.device("cpu"), progress=False)
+    rows = [json.loads(line) for line in (tmp_path / "metrics.jsonl").read_text().splitlines()]
+    losses = [r["loss"] for r in rows if "loss" in r]
+    assert losses[-1] < 0.05 * losses[0]
+    assert [p.name for p in list_checkpoints(tmp_path / "toy")] == ["step_000060", "step_000080", "step_000100"]
+    assert (tmp_path / "toy" / "best" / "model.safetensors").exists()
+    state = read_state(final)
+    assert state["step"] == 100 and state["finished"] and state["config_hash"] == _cfg().hash()
+    assert set(load_weights(final)) == {"weight", "bias"}
+    # a finished stage is skipped
+    again = ToyTask(steps=100)
+    assert fit(again, _cfg(), tmp_path, torch.device("cpu"), progress=False) == final and again.seen == []
+
+
+def test_resume_continues_exactly(tmp_path):
+    full = ToyTask(steps=60)
+    fit(full, _cfg(), tmp_path / "a", torch.device("cpu"), progress=False)
+
+    first = ToyTask(steps=60, interrupt_at=47)  # interrupted after the step-40 checkpoint ...
+    with pytest.raises(KeyboardInterrupt):
+        fit(first, _cfg(), tmp_path / "b", torch.device("cpu"), progress=False)
+    resumed = ToyTask(steps=60)  # ... and started again
+    fit(resumed, _cfg(), tmp_path / "b", torch.device("cpu"), progress=False)
+    assert resumed.seen[0] == 40
+    a = load_weights(latest_checkpoint(tmp_path / "a" / "toy"), "model")
+    b = load_weights(latest_checkpoint(tmp_path / "b" / "toy"), "model")
+    for k in a:
+        assert torch.equal(a[k], b[k]), k
+    ea = load_weights(latest_checkpoint(tmp_path / "a" / "toy"), "ema")
+    eb = load_weights(latest_checkpoint(tmp_path / "b" / "toy"), "ema")
+    assert all(torch.equal(ea[k], eb[k]) for k in ea)
+
+
+def test_incompatible_checkpoint_is_one_clear_line(tmp_path):
+    fit(ToyTask(steps=20), _cfg(), tmp_path, torch.device("cpu"), progress=False)
+    with pytest.raises(CheckpointError) as e:
+        fit(ToyTask(steps=40), _cfg(size=64), tmp_path, torch.device("cpu"), progress=False)
+    msg = str(e.value)
+    assert "incompatible config" in msg and "data.size (128 in checkpoint vs 64 now)" in msg and "\n" not in msg
+
+
+def test_nan_steps_are_skipped_then_rolled_back(tmp_path):
+    task = ToyTask(steps=60, nan_steps={25}, max_bad_steps=3)
+    with pytest.warns(UserWarning, match="non-finite"):
+        fit(task, _cfg(), tmp_path, torch.device("cpu"), progress=False)
+    assert read_state(latest_checkpoint(tmp_path / "toy"))["lr_scale"] == 1.0
+
+    task = ToyTask(steps=60, nan_steps={30, 31, 32}, max_bad_steps=3)
+    with pytest.warns(UserWarning, match="rolled back to step 20"):
+        fit(task, _cfg(), tmp_path / "r", torch.device("cpu"), progress=False)
+    assert task.seen.count(21) == 2  # steps after the checkpoint were replayed
+    assert read_state(latest_checkpoint(tmp_path / "r" / "toy"))["lr_scale"] == 0.5
+
+
+def test_lr_schedule():
+    cfg = TrainConfig(steps=100, lr=1.0, warmup_steps=10)
+    assert lr_at(0, cfg) == pytest.approx(0.1) and lr_at(9, cfg) == pytest.approx(1.0)
+    assert lr_at(100, cfg) == pytest.approx(0.1)
+
+
+# --- DDP: 2 CPU processes over gloo ---------------------------------------------------------
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def _ddp_worker(rank: int, world: int, port: int, out: str) -> None:
+    os.environ.update(RANK=str(rank), WORLD_SIZE=str(world), LOCAL_RANK=str(rank),
+                      MASTER_ADDR="127.0.0.1", MASTER_PORT=str(port))
+    torch.set_num_threads(1)
+    task = ToyTask(steps=1, grad_clip=1e9)  # no clipping: .grad stays the raw average
+    grads = {}
+    task.model.weight.register_hook(lambda g: grads.setdefault("w", g.clone()))
+    fit(task, Config(), Path(out), torch.device("cpu"), progress=False)
+    torch.save({"local_grad": grads["w"], "grad": task.model.weight.grad.clone(), "weight": task.model.weight.detach().clone(), "seen": task.seen},
+               Path(out) / f"rank{rank}.pt")
+    torch.distributed.destroy_process_group()
+
+
+def test_ddp_two_processes_agree(tmp_path):
+    mp.spawn(_ddp_worker, args=(2, _free_port(), str(tmp_path)), nprocs=2, join=True)
+    r0, r1 = (torch.load(tmp_path / f"rank{r}.pt") for r in (0, 1))
+    # each rank computed its local gradient on its own batch ...
+    assert not torch.allclose(r0["local_grad"], r1["local_grad"])
+    # ... and after DDP's all-reduce both hold the same (averaged) gradient and weights
+    assert torch.equal(r0["grad"], r1["grad"])
+    assert torch.allclose(r0["grad"], (r0["local_grad"] + r1["local_grad"]) / 2, atol=1e-6)
+    assert torch.equal(r0["weight"], r1["weight"])
+    assert r0["seen"] == r1["seen"] == [0]
+
+
+def test_wandb_mode_validation():
+    with pytest.raises(Exception, match=r"^wandb.mode: must be one of"):
+        load_config(None, ["wandb.mode=sometimes"])
