@@ -122,3 +122,15 @@ def test_bad_cli_input_is_one_line(argv, text, capsys, tmp_path):
     err = capsys.readouterr().err.strip()
     assert text in err and "\n" not in err and "Traceback" not in err
     assert not (tmp_path / "p").exists()
+
+
+def test_step_batches_are_in_step_order_and_resumable():
+    from synesthete.data.batches import step_batches
+
+    cfg = DataConfig(size=32, seconds=0.5)
+    it = step_batches(cfg, batch=2, start_step=3, rank=1, world=2, workers=2)
+    got = [next(it) for _ in range(3)]
+    assert [b["step"] for b in got] == [3, 4, 5]
+    assert [m["index"] for m in got[0]["meta"]] == [14, 15]  # (3 * 2 + 1) * 2
+    again = next(step_batches(cfg, batch=2, start_step=4, rank=1, world=2, workers=0))
+    assert torch.equal(again["video"], got[1]["video"])

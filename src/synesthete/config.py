@@ -134,6 +134,77 @@ class TrainConfig:
 
 
 @dataclass
+class VAEConfig:
+    """The spatial VAE ("the eye"): frames [3, 128, 128] <-> latents [Cz, 8, 8]."""
+
+    size: Literal["VAE-T", "VAE-S", "VAE-B"] = "VAE-T"
+    """Named size (widths/depths) from synesthete.models.vae.VAE_models."""
+    latent_channels: int = 8
+    """Cz: latent channels per 8x8 position (chosen by measurement, see README)."""
+    kl_weight: float = 1e-4
+    """beta of the KL term: small, so latents stay informative but bounded."""
+    grad_weight: float = 1.0
+    """L1 on image gradients: the sharpness-preserving term."""
+    pyramid_weight: float = 1.0
+    """L1 on Laplacian-pyramid bands: sharpness at several scales."""
+    frames_per_clip: int = 8
+    """Frames drawn from each clip of a batch (batch frames = train.batch x this)."""
+    train: TrainConfig = field(default_factory=lambda: TrainConfig(steps=1500, batch=4, lr=1e-3))
+
+    def __post_init__(self) -> None:
+        _require(self.latent_channels > 0, "latent_channels", f"must be > 0, got {self.latent_channels}")
+        _require(self.kl_weight >= 0, "kl_weight", f"must be >= 0, got {self.kl_weight}")
+        _require(self.frames_per_clip > 0, "frames_per_clip", f"must be > 0, got {self.frames_per_clip}")
+
+
+@dataclass
+class DiTConfig:
+    """The audio-conditioned Diffusion Transformer ("the brain") and its audio encoder."""
+
+    size: Literal["DiT-T/1", "DiT-T/2", "DiT-S/1", "DiT-S/2", "DiT-B/1", "DiT-B/2"] = "DiT-T/2"
+    """Named size from synesthete.models.dit.DiT_models (/p = patch size on the 8x8 latent)."""
+    audio_dim: int = 128
+    """Width of the audio tokens (one per video frame)."""
+    objective: Literal["eps", "v", "flow"] = "v"
+    """What the network predicts (chosen by measurement, see README)."""
+    cond_drop: float = 0.1
+    """Probability of training on the learned null audio (classifier-free guidance)."""
+    reuse: int = 2
+    """Steps that train on each rendered + VAE-encoded batch (with fresh noise each time)."""
+    train: TrainConfig = field(default_factory=lambda: TrainConfig(steps=3000, batch=4, lr=3e-4))
+
+    def __post_init__(self) -> None:
+        _require(self.audio_dim > 0, "audio_dim", f"must be > 0, got {self.audio_dim}")
+        _require(0 <= self.cond_drop < 1, "cond_drop", f"must be in [0, 1), got {self.cond_drop}")
+        _require(self.reuse >= 1, "reuse", f"must be >= 1, got {self.reuse}")
+
+
+@dataclass
+class RegressionConfig:
+    """The regression baseline (AudioToVideoNet, MSE): the "grey sludge" reference."""
+
+    dim: int = 128
+    depth: int = 2
+    train: TrainConfig = field(default_factory=lambda: TrainConfig(steps=500, batch=4, lr=1e-3))
+
+
+@dataclass
+class SampleConfig:
+    """How videos are generated from a trained DiT."""
+
+    sampler: Literal["ddim", "euler"] = "ddim"
+    """ddim (any objective) or euler (flow objective)."""
+    steps: int = 20
+    guidance: float = 3.0
+    """Classifier-free guidance scale: 0 = unconditional, 1 = plain conditional."""
+    seed: int = 0
+
+    def __post_init__(self) -> None:
+        _require(self.steps >= 1, "steps", f"must be >= 1, got {self.steps}")
+        _require(self.guidance >= 0, "guidance", f"must be >= 0, got {self.guidance}")
+
+
+@dataclass
 class WandbConfig:
     """Weights & Biases: online only when the user has configured it."""
 
@@ -153,6 +224,10 @@ class Config:
     device: str = "auto"
     """auto (MPS, then CUDA, then CPU), or cpu / cuda / cuda:N / mps."""
     data: DataConfig = field(default_factory=DataConfig)
+    vae: VAEConfig = field(default_factory=VAEConfig)
+    dit: DiTConfig = field(default_factory=DiTConfig)
+    regression: RegressionConfig = field(default_factory=RegressionConfig)
+    sample: SampleConfig = field(default_factory=SampleConfig)
     wandb: WandbConfig = field(default_factory=WandbConfig)
 
     def __post_init__(self) -> None:
@@ -224,10 +299,14 @@ def _check_type(value: Any, tp: Any, key: str) -> Any:
 def _build(cls: type, values: dict[str, Any], prefix: str = "") -> Any:
     hints = typing.get_type_hints(cls)
     names = {f.name for f in dataclasses.fields(cls)}
+    defaults = {f.name: f for f in dataclasses.fields(cls)}
     kwargs = {}
     for k, v in values.items():
         key = f"{prefix}.{k}" if prefix else k
         _require(k in names, key, f"unknown key (known: {', '.join(sorted(names))})")
+        if dataclasses.is_dataclass(hints[k]) and isinstance(v, dict) and defaults[k].default_factory is not dataclasses.MISSING:
+            # a partial section fills in over this field's own defaults (e.g. vae.train's lr)
+            v = _merge(dataclasses.asdict(defaults[k].default_factory()), v)
         kwargs[k] = _check_type(v, hints[k], key)
     try:
         return cls(**kwargs)

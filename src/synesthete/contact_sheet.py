@@ -105,3 +105,23 @@ def contact_sheet(
     fig.savefig(path, dpi=110, facecolor=fig.get_facecolor())
     plt.close(fig)
     return path
+
+
+def frame_grid(path: Path, rows: list[tuple[str, torch.Tensor]], title: str) -> Path:
+    """A PNG of labelled rows of frames (no audio axis: single frames from several clips)."""
+    cols = rows[0][1].shape[0]
+    fig, axes = plt.subplots(len(rows), cols, figsize=(cols * 0.9, len(rows) * 1.0), squeeze=False)
+    fig.patch.set_facecolor("#111111")
+    for r, (label, frames) in enumerate(rows):
+        for c in range(cols):
+            ax = axes[r][c]
+            ax.imshow(frames[c].permute(1, 2, 0).numpy())
+            ax.set_xticks([])
+            ax.set_yticks([])
+            if c == 0:
+                ax.set_ylabel(label, color="white", fontsize=7)
+    fig.suptitle(title, color="white", fontsize=9)
+    fig.tight_layout()
+    fig.savefig(path, dpi=100, facecolor=fig.get_facecolor())
+    plt.close(fig)
+    return path

@@ -14,7 +14,7 @@ from torch import Tensor
 from synesthete.audio.drums import DRUM_DESIGNS
 from synesthete.audio.features import FEATURES
 from synesthete.audio.plan import ENERGY, SongPlan
-from synesthete.audio.score import BASS_ROOT_RANGE, LOOKBACK_SECONDS, Score
+from synesthete.audio.score import BASS_ROOT_RANGE, LOOKBACK_SECONDS, Score, list_tensor
 from synesthete.audio.theory import place_in_range
 from synesthete.audio.tones import BANK_SECONDS, TONE_DESIGNS
 
@@ -28,7 +28,7 @@ NEVER = 1e6  # seconds: the gate of a one-shot (it only decays)
 BASS_PITCH = (24.0, 48.0)  # bass_pitch = (midi - 24) / 48
 LEAD_PITCH = (48.0, 48.0)  # lead_pitch = (midi - 48) / 48
 LEAD_FALLBACK_RANGE = (54, 66)  # lead pitch before the first lead note: the harmony root here
-HOLD_SAMPLES_SECONDS = LOOKBACK_SECONDS  # a pitch is "held" this long after its note starts
+HOLD_SECONDS = LOOKBACK_SECONDS  # a pitch is "held" this long after its note starts
 
 
 @lru_cache(maxsize=8)
@@ -43,40 +43,38 @@ def _envelopes(plan: SongPlan, score: Score, start: int, frames: int, hop: int, 
     Each event only touches the K frames after its onset ([N, K], not [N, T]), so the cost
     stays linear for 10-minute clips; the max over overlapping events is one scatter_reduce.
     """
-    rows, onset, velocity, gate, decay, sustain, release = [], [], [], [], [], [], []
+    onsets, velocity, gate, shapes, counts = [], [], [], [], []
     for row, name in enumerate(ACTIVATIONS):
         for part_name in ACTIVATIONS[name]:
             part = score.parts[part_name]
             if name in TONE_DESIGNS:
                 spec = TONE_DESIGNS[name][plan.design(name)]  # type: ignore[index]
                 longest = BANK_SECONDS[name] - spec.release  # type: ignore[index]
-                gates = [min(n / sr, longest) for n in part.length]
-                shape = (spec.decay, spec.sustain, spec.release / 3)
+                gate += [min(n / sr, longest) for n in part.length]
+                shapes.append((row, spec.decay, spec.sustain, spec.release / 3))
             else:
-                spec_decay = DRUM_DESIGNS[part_name][plan.design(name)].decay  # type: ignore[index]
-                gates = [NEVER] * len(part.onset)
-                shape = (spec_decay, 0.0, spec_decay)
-            rows += [row] * len(part.onset)
-            onset += part.onset
+                decay = DRUM_DESIGNS[part_name][plan.design(name)].decay  # type: ignore[index]
+                gate += [NEVER] * len(part.onset)
+                shapes.append((row, decay, 0.0, decay))
+            onsets += part.onset
             velocity += part.velocity
-            gate += gates
-            decay += [shape[0]] * len(part.onset)
-            sustain += [shape[1]] * len(part.onset)
-            release += [shape[2]] * len(part.onset)
+            counts.append(len(part.onset))
     out = torch.zeros(len(ACTIVATIONS) * (frames + 2))
-    if not onset:
-        return out.view(len(ACTIVATIONS), frames + 2)[:, 1:-1]
-    rel = torch.tensor(onset, dtype=torch.int64) - start  # [N] samples from window start
-    gate_t, decay_t, sustain_t, release_t = (torch.tensor(v)[:, None] for v in (gate, decay, sustain, release))
-    # Frames an event can still be audible in: gate (capped by the decay for s=0) plus the release.
-    extent = torch.where(sustain_t > 0, gate_t, torch.minimum(gate_t, FADE_TAUS * decay_t)) + FADE_TAUS * release_t
-    k = math.ceil(extent.max().item() * sr / hop) + 2
-    frame = torch.div(rel, hop, rounding_mode="floor")[:, None] + torch.arange(k)  # [N, K]
-    dt = (frame * hop - rel[:, None]).clamp(min=0).float() / sr  # seconds since onset at frame start
-    held = sustain_t + (1 - sustain_t) * torch.exp(-torch.minimum(dt, gate_t) / decay_t)
-    level = torch.tensor(velocity)[:, None] * held * torch.exp(-(dt - gate_t).clamp(min=0) / release_t)
-    slot = torch.tensor(rows)[:, None] * (frames + 2) + frame.clamp(-1, frames) + 1  # off-window -> dump slots
-    out.scatter_reduce_(0, slot.flatten(), level.flatten(), reduce="amax")
+    if onsets:
+        per_event = torch.tensor(shapes).repeat_interleave(torch.tensor(counts), dim=0)  # [N, 4]
+        row, decay, sustain, release = (per_event[:, j : j + 1] for j in range(4))  # [N, 1] each
+        level0 = list_tensor(velocity + gate).view(2, -1)[:, :, None]
+        vel, gate_t = level0[0], level0[1]
+        rel = list_tensor(onsets, torch.int64) - start  # [N] samples from window start
+        # Frames an event can still be audible in: gate (capped by the decay if s=0), then release.
+        extent = torch.where(sustain > 0, gate_t, torch.minimum(gate_t, FADE_TAUS * decay)) + FADE_TAUS * release
+        k = math.ceil(extent.max().item() * sr / hop) + 2
+        frame = torch.div(rel, hop, rounding_mode="floor")[:, None] + torch.arange(k)  # [N, K]
+        dt = (frame * hop - rel[:, None]).clamp(min=0).float() / sr  # seconds since onset at frame start
+        held = sustain + (1 - sustain) * torch.exp(-torch.minimum(dt, gate_t) / decay)
+        level = vel * held * torch.exp(-(dt - gate_t).clamp(min=0) / release)
+        slot = row.long() * (frames + 2) + frame.clamp(-1, frames) + 1  # off-window frames -> dump slots
+        out.scatter_reduce_(0, slot.flatten(), level.flatten(), reduce="amax")
     return out.view(len(ACTIVATIONS), frames + 2)[:, 1:-1]
 
 
@@ -97,11 +95,11 @@ def _held_pitch(onsets: list[int], pitches: list[tuple[int, ...]], fallback: Ten
     frame_end = torch.arange(1, frames + 1) * hop + start  # [T]
     midi = fallback.float()
     if onsets:
-        on = torch.tensor(onsets)
+        on = list_tensor(onsets, torch.int64)
         last = torch.searchsorted(on, frame_end) - 1  # latest onset < frame end
         idx = last.clamp(min=0)
-        valid = (last >= 0) & (on[idx] >= frame_end - round(HOLD_SAMPLES_SECONDS * sr))
-        midi = torch.where(valid, torch.tensor([p[0] for p in pitches], dtype=torch.float32)[idx], midi)
+        valid = (last >= 0) & (on[idx] >= frame_end - round(HOLD_SECONDS * sr))
+        midi = torch.where(valid, list_tensor([float(p[0]) for p in pitches])[idx], midi)
     return ((midi - offset) / span).clamp(0.0, 1.0)
 
 
@@ -113,9 +111,11 @@ def frame_features(plan: SongPlan, score: Score, audio: Tensor, start: int, samp
     # rms: 1 = full-scale sine.
     chunks = audio[: frames * hop].view(frames, hop)
     cols["rms"] = (chunks.pow(2).mean(1).sqrt() * math.sqrt(2)).clamp(max=1.0)
-    # Spectral centroid of each frame (Hann-windowed, exactly the frame's samples).
-    mag = torch.fft.rfft(chunks * _hann(hop)).abs()  # [T, hop // 2 + 1]
-    freqs = torch.arange(mag.shape[1], dtype=torch.float32) / hop  # fraction of the sample rate
+    # Spectral centroid of each frame: Hann window over exactly the frame's samples, zero-padded
+    # to a power of two (a 1024-point FFT is 3x faster than a 1000-point one).
+    n_fft = 1 << (hop - 1).bit_length()
+    mag = torch.fft.rfft(chunks * _hann(hop), n=n_fft).abs()  # [T, n_fft // 2 + 1]
+    freqs = torch.arange(mag.shape[1], dtype=torch.float32) / n_fft  # fraction of the sample rate
     cols["centroid"] = ((mag @ freqs) / mag.sum(1).clamp(min=1e-8) * 2).clamp(0.0, 1.0)
     acts = _envelopes(plan, score, start, frames, hop, sample_rate)
     for row, name in enumerate(ACTIVATIONS):
@@ -133,10 +133,10 @@ def frame_features(plan: SongPlan, score: Score, audio: Tensor, start: int, samp
     cols["lead_pitch"] = _held_pitch(lead.onset, lead.pitch, lead_fallback, start, frames, hop, sample_rate,
                                      *LEAD_PITCH)
     cols["energy"] = _energy(plan, score, frame_start, bar)
-    beat = 60.0 * sample_rate / plan.tempo  # samples per beat (float: only phases use it)
-    steps = torch.arange(frames, dtype=torch.float32) * (hop / beat)
-    cols["beat_phase"] = torch.frac((start / beat) % 1.0 + steps)
-    cols["bar_phase"] = torch.frac((start / (beat * plan.meter)) % 1.0 + steps / plan.meter)
+    # Phases in exact integers: a beat is 60 * sr / tempo samples, so (sample * tempo) mod (60 sr).
+    scaled = frame_start * plan.tempo  # int64
+    cols["beat_phase"] = (scaled % (60 * sample_rate)).float() / (60 * sample_rate)
+    cols["bar_phase"] = (scaled % (60 * sample_rate * plan.meter)).float() / (60 * sample_rate * plan.meter)
     return torch.stack([cols[name] for name in FEATURES], dim=1)
 
 

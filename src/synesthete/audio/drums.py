@@ -146,7 +146,14 @@ DRUM_DESIGNS: dict[DrumKind, dict[str, DrumDesign]] = {
 }
 
 
+FADE_FRACTION = 0.25  # a half-cosine fade over the last quarter: cutting a ringing tail clicks,
+# and a click is a (false) onset
+
+
 @lru_cache(maxsize=None)
 def one_shot(kind: DrumKind, design: str, sample_rate: int) -> Tensor:
     """The cached one-shot [S] for a drum design at a sample rate (built on first use)."""
-    return DRUM_DESIGNS[kind][design].build(sample_rate).to(torch.float32).contiguous()
+    x = DRUM_DESIGNS[kind][design].build(sample_rate).to(torch.float32)
+    n = round(FADE_FRACTION * x.numel())
+    fade = 0.5 + 0.5 * torch.cos(torch.linspace(0.0, math.pi, n))
+    return torch.cat([x[:-n], x[-n:] * fade]).contiguous()

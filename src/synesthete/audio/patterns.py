@@ -45,8 +45,12 @@ GROOVES: dict[int, tuple[Groove, ...]] = {
     ),
 }
 
-# How many steps at the end of a section's last bar each fill takes over.
+# How many 16ths at the end of a section's last bar each fill takes over (at stride 1).
 FILL_STEPS: dict[FillKind, int] = {"roll": 4, "roll8": 8, "kick_snare": 4, "stop": 2}
+
+# Above this tempo a 16th lasts < 100 ms and rolls smear into one onset (measured with
+# analysis.detect_onsets), so rolls and fills move to 8ths.
+FAST_ROLL_TEMPO = 150
 
 # Lead arpeggio: which chord tone (as a scale degree above the chord root) each step plays.
 ARP_SHAPES: dict[ArpShape, tuple[int, ...]] = {
@@ -59,23 +63,34 @@ CHORD_TONES: tuple[int, ...] = (-3, 0, 2, 4, 7, 9)  # degrees that are chord ton
 MOTIF_LOW, MOTIF_HIGH = -3, 9  # motif degree range relative to the chord root
 
 
-def fill_hits(kind: FillKind, spb: int) -> tuple[tuple[int, str, float], ...]:
-    """(step, instrument, velocity) of a fill occupying the last FILL_STEPS[kind] steps of a bar."""
-    first = spb - FILL_STEPS[kind]
+def roll_stride(tempo: int) -> int:
+    """1 (16th rolls) up to FAST_ROLL_TEMPO BPM, else 2 (8ths)."""
+    return 1 if tempo <= FAST_ROLL_TEMPO else 2
+
+
+def fill_steps(kind: FillKind, spb: int, stride: int) -> int:
+    """Steps at the end of a section's last bar that a fill takes over."""
+    return min(spb, FILL_STEPS[kind] * stride)
+
+
+def fill_hits(kind: FillKind, spb: int, stride: int) -> tuple[tuple[int, str, float], ...]:
+    """(step, instrument, velocity) of a fill at the end of a bar; `stride` 2 turns 16ths into 8ths."""
+    first = spb - fill_steps(kind, spb, stride)
     if kind == "roll":
-        return tuple((first + j, "snare", 0.7 + 0.1 * j) for j in range(4))
+        return tuple((first + j * stride, "snare", 0.7 + 0.1 * j) for j in range(4))
     if kind == "roll8":
-        eighths = tuple((first + j, "snare", 0.65 + 0.05 * j) for j in (0, 2))
-        return eighths + tuple((first + 4 + j, "snare", 0.75 + 0.08 * j) for j in range(4))
+        eighths = tuple((first + j * stride, "snare", 0.65 + 0.05 * j) for j in (0, 2))
+        return eighths + tuple((first + (4 + j) * stride, "snare", 0.75 + 0.08 * j) for j in range(4) if
+                               first + (4 + j) * stride < spb)
     if kind == "kick_snare":
-        return tuple((first + j, "kick" if j % 2 == 0 else "snare", 0.85 + 0.05 * j) for j in range(4))
+        return tuple((first + j * stride, "kick" if j % 2 == 0 else "snare", 0.85 + 0.05 * j) for j in range(4))
     return ()  # "stop": everything drops out before the next section
 
 
-def build_roll(spb: int, bar: int, bars: int) -> tuple[tuple[int, float], ...]:
-    """Snare (step, velocity) in bar `bar` of a build: quarters, then 8ths, then 16ths, rising."""
+def build_roll(spb: int, bar: int, bars: int, stride: int) -> tuple[tuple[int, float], ...]:
+    """Snare (step, velocity) in bar `bar` of a build: quarters, 8ths, then 16ths (or 8ths if stride 2)."""
     progress = bar / bars
-    every = 4 if progress < 0.5 else 2 if progress < 0.75 else 1
+    every = 4 if progress < 0.5 else 2 if progress < 0.75 else stride
     return tuple((s, 0.6 + 0.4 * (bar * spb + s) / (bars * spb)) for s in range(0, spb, every))
 
 

@@ -12,7 +12,7 @@ import torch
 from synesthete.audio.annotate import frame_features
 from synesthete.audio.mix import render_audio
 from synesthete.audio.plan import SongPlan, plan_song
-from synesthete.audio.score import Score, make_grid, score_window
+from synesthete.audio.score import Score, list_tensor, make_grid, score_window
 
 # Event lists of an AudioClip, and the score parts (or timelines) that feed each.
 EVENT_SOURCES: dict[str, tuple[str, ...]] = {
@@ -36,7 +36,7 @@ def _events(score: Score, start: int, length: int, sample_rate: int) -> dict[str
     for name, sources in EVENT_SOURCES.items():
         onsets = timelines[name] if not sources else [o for src in sources for o in score.parts[src].onset]
         picked = sorted(o - start for o in onsets if start <= o < start + length)
-        events[name] = torch.tensor(picked, dtype=torch.float32) / sample_rate
+        events[name] = list_tensor(picked, torch.int64).float() / sample_rate
     return events
 
 

@@ -6,18 +6,22 @@ Onsets are exact integers: the tempo is an integer BPM, so a 16th step lands at
 round(k * 15 * sample_rate / tempo), computed in integer arithmetic.
 """
 
+from array import array
 from dataclasses import dataclass, field
+
+import torch
 
 from synesthete.audio.patterns import (
     ARP_SHAPES,
-    FILL_STEPS,
     STEPS_PER_BEAT,
     bass_notes,
     build_roll,
     chord_hits,
     fill_hits,
+    fill_steps,
     hat_steps,
     kick_steps,
+    roll_stride,
 )
 from synesthete.audio.plan import Section, SongPlan
 from synesthete.audio.riser import MAX_RISER_SECONDS
@@ -31,6 +35,14 @@ CHORD_ROOT_LOW = 52  # chord roots sit in [52, 64)
 LEAD_DEGREE_RANGE = (-2, 12)  # lead notes fold into these scale degrees around the tonic
 LEGATO = {"bass": 0.9, "chord": 0.9, "lead": 0.9, "arp": 0.6}  # gate length / note spacing
 CRASH_EVERY = 8  # bars between crashes inside a drop
+
+
+def list_tensor(values: list, dtype: torch.dtype = torch.float32) -> torch.Tensor:
+    """A 1-D tensor from a Python list via array.array: ~6x faster than torch.tensor(list)."""
+    if not values:
+        return torch.zeros(0, dtype=dtype)
+    code = {torch.float32: "f", torch.int64: "q"}[dtype]
+    return torch.frombuffer(array(code, values), dtype=dtype)
 
 
 @dataclass
@@ -102,7 +114,8 @@ def _drums(plan: SongPlan, grid: Grid, bar: int, section: Section, index: int, s
     arr = plan.arrangement[section.name]
     spb, k0, parts = grid.steps_per_bar, bar * grid.steps_per_bar, score.parts
     fill = section.fill if index == section.bars - 1 else None
-    fill_from = spb - FILL_STEPS[fill] if fill else spb
+    stride = roll_stride(plan.tempo)
+    fill_from = spb - fill_steps(fill, spb, stride) if fill else spb
     if section.name == "drop" and index % CRASH_EVERY == 0 or section.name == "outro" and index == 0:
         parts["crash"].add(grid.step(k0), 1.0)
     hits: list[tuple[int, str, float]] = [(s, "kick", 1.0 if s == 0 else 0.9)
@@ -112,9 +125,9 @@ def _drums(plan: SongPlan, grid: Grid, bar: int, section: Section, index: int, s
         if arr.clap:
             hits += [(s, "clap", 0.9) for s in plan.groove.snare if s < fill_from]
     elif arr.snare == "build_roll":
-        hits += [(s, "snare", v) for s, v in build_roll(spb, index, section.bars) if s < fill_from]
+        hits += [(s, "snare", v) for s, v in build_roll(spb, index, section.bars, stride) if s < fill_from]
     if fill:
-        hits += list(fill_hits(fill, spb))
+        hits += list(fill_hits(fill, spb, stride))
     for s, name, velocity in sorted(hits):
         parts[name].add(grid.step(k0 + s), min(velocity, 1.0))
     hat_end = fill_from if fill == "stop" else spb
@@ -134,7 +147,8 @@ def _tones(plan: SongPlan, grid: Grid, bar: int, section: Section, index: int, s
     degree = arr.progression[(index // plan.chord_bars) % len(arr.progression)]
     root_pc = pitch_class(plan.key, plan.mode, degree)
     score.bar_roots.append(root_pc)
-    end = spb - FILL_STEPS["stop"] if section.fill == "stop" and index == section.bars - 1 else spb
+    stop = section.fill == "stop" and index == section.bars - 1
+    end = spb - fill_steps("stop", spb, roll_stride(plan.tempo)) if stop else spb
 
     def span(s: int, steps: int) -> int:
         return grid.step(k0 + s + steps) - grid.step(k0 + s)

@@ -7,11 +7,15 @@ clip, and the frame times; see `base.py` for the shared colour and brightness ma
 from synesthete.visualizers.base import BaseVisualizer, Visualizer
 from synesthete.visualizers.geometry import Geometry
 from synesthete.visualizers.kaleidoscope import Kaleidoscope
+from synesthete.visualizers.metaballs import Metaballs
 from synesthete.visualizers.particles import Particles
+from synesthete.visualizers.plasma import Plasma
+from synesthete.visualizers.rings import Rings
 from synesthete.visualizers.spectrum import Spectrum
+from synesthete.visualizers.strobe import Strobe
 from synesthete.visualizers.tunnel import Tunnel
 
-REGISTRY: dict[str, Visualizer] = {v.name: v for v in (Geometry(), Kaleidoscope(), Particles(), Spectrum(), Tunnel())}
+REGISTRY: dict[str, Visualizer] = {v.name: v for v in (Geometry(), Kaleidoscope(), Metaballs(), Particles(), Plasma(), Rings(), Spectrum(), Strobe(), Tunnel())}
 
 
 def get_visualizer(name: str) -> Visualizer:

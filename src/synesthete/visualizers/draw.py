@@ -104,6 +104,21 @@ def stripes(u: Tensor) -> Tensor:
     return a.sub_(0.5).abs_().neg_().add_(0.5)
 
 
+def contour_lines(field: Tensor, spacing: Tensor | float, width: float = 0.1) -> Tensor:
+    """Neon iso-lines of `field` every `spacing`, anti-aliased like GLSL's fwidth.
+
+    Where lines crowd closer than a few pixels, each is widened to ~a pixel and dimmed by
+    the same factor, so dense regions fade to an even glow instead of a dotted moire.
+    """
+    f = field / spacing  # [T, H, W], in lines
+    step = torch.zeros_like(f)
+    step[..., :, 1:] = (f[..., :, 1:] - f[..., :, :-1]).abs_()
+    step[..., 1:, :].add_((f[..., 1:, :] - f[..., :-1, :]).abs_())
+    step.mul_(0.6).clamp_(min=width)  # line half-width in line units, >= ~a pixel
+    lines = neon_(stripes(f), step)
+    return lines.mul_(step.reciprocal_().mul_(width))
+
+
 def hash2(i: Tensor, j: Tensor, seed: float) -> Tensor:
     """A stateless pseudo-random value in [0, 1) per integer cell (i, j) (the GLSL sine hash)."""
     h = torch.sin(i * 12.9898 + j * 78.233 + seed).mul_(43758.5453)

@@ -15,7 +15,7 @@ from typing import Any
 import torch
 
 from synesthete.visualizers.base import HIGHLIGHT, BaseVisualizer, Layers, randint, sign, uniform
-from synesthete.visualizers.draw import TAU, glow_, neon_, per_frame, polar, ramp_, stripes
+from synesthete.visualizers.draw import TAU, contour_lines, glow_, per_frame, polar, ramp_
 from synesthete.visualizers.signals import Drive
 
 
@@ -51,8 +51,8 @@ class Kaleidoscope(BaseVisualizer):
         pat += fy.mul_(fb).add_(p2).sin_()
         third = fx.add_(fy, alpha=fc / fb).mul_(fc * 0.7).add_(p3).sin_()  # fx := sin(c(X+Y))
         pat.addcmul_(third, per_frame(0.3 + 0.7 * d.energy))  # pattern in [-3, 3]
-        k = per_frame(style["contours"] * (0.7 + 0.6 * d.energy))
-        lines = neon_(stripes(pat * k), 0.09)
+        spacing = per_frame(1.0 / (style["contours"] * (0.7 + 0.6 * d.energy)))
+        lines = contour_lines(pat, spacing)
         # Two-tone: colour 0 where the pattern is low, colour 1 where it is high.
         tone = ramp_(pat, -1.5, 1.5)
         hi = lines * tone

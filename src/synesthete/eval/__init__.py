@@ -1,0 +1,1 @@
+"""Metrics against the procedural ground truth, and baselines side by side."""

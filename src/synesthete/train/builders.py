@@ -1,0 +1,53 @@
+"""Build each model from a config, and rebuild trained ones from their checkpoints.
+
+A checkpoint's state.json carries the config that made it, so loading needs no YAML.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import torch
+
+from synesthete.config import Config, config_from_dict
+from synesthete.models import AudioDiT, AudioEncoder, AudioToVideoNet, DiT_models, SpatialVAE, VAE_models
+from synesthete.train.checkpoint import CheckpointError, latest_checkpoint, load_weights, read_state
+
+
+def build_vae(cfg: Config) -> SpatialVAE:
+    return VAE_models[cfg.vae.size](latent_channels=cfg.vae.latent_channels)
+
+
+def build_denoiser(cfg: Config) -> AudioDiT:
+    """Audio encoder + DiT, trained together."""
+    d = cfg.data
+    encoder = AudioEncoder(sample_rate=d.sample_rate, fps=d.fps, dim=cfg.dit.audio_dim)
+    dit = DiT_models[cfg.dit.size](in_channels=cfg.vae.latent_channels, audio_dim=cfg.dit.audio_dim)
+    return AudioDiT(encoder, dit)
+
+
+def build_regression(cfg: Config) -> AudioToVideoNet:
+    d = cfg.data
+    return AudioToVideoNet(sample_rate=d.sample_rate, fps=d.fps, frame_size=d.size,
+                           dim=cfg.regression.dim, depth=cfg.regression.depth)
+
+
+def stage_checkpoint(run_dir: Path, stage: str) -> Path:
+    """The finished checkpoint of a stage (its latest step), or a one-line error."""
+    ckpt = latest_checkpoint(Path(run_dir) / stage)
+    if ckpt is None:
+        raise CheckpointError(f"no {stage} checkpoint in {run_dir} (train it first: run_pipeline.py)")
+    return ckpt
+
+
+def load_trained(ckpt: Path, build, device: torch.device, which: str = "ema") -> tuple[torch.nn.Module, Config, dict]:
+    """Rebuild the model a checkpoint holds with its own config; returns (model.eval(), config, state)."""
+    state = read_state(ckpt)
+    cfg = config_from_dict(state["config"])
+    model = build(cfg)
+    try:
+        model.load_state_dict(load_weights(ckpt, which))
+    except RuntimeError as e:
+        first = str(e).strip().splitlines()[0]
+        raise CheckpointError(f"checkpoint {ckpt} does not fit its model: {first}") from None
+    return model.to(device).eval().requires_grad_(False), cfg, state

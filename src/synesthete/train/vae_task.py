@@ -1,0 +1,94 @@
+"""Training the spatial VAE: frames drawn from procedural clips, reconstruction + sharpness + KL."""
+
+from __future__ import annotations
+
+import math
+from pathlib import Path
+from typing import Any, Iterator
+
+import torch
+from torch import nn
+
+from synesthete.config import Config
+from synesthete.contact_sheet import frame_grid
+from synesthete.data import ProceduralAVDataset
+from synesthete.data.batches import step_batches
+from synesthete.models import SpatialVAE, VAELoss
+from synesthete.train.builders import build_vae
+
+
+def to_model_range(video: torch.Tensor) -> torch.Tensor:
+    """uint8 [..., 3, H, W] -> float [-1, 1]."""
+    return video.float().div(127.5).sub(1.0)
+
+
+def to_uint8(x: torch.Tensor) -> torch.Tensor:
+    """float [-1, 1] -> uint8 (clamped)."""
+    return x.add(1.0).mul(127.5).round().clamp(0, 255).to(torch.uint8)
+
+
+def psnr(x_hat: torch.Tensor, x: torch.Tensor) -> float:
+    """PSNR in dB of images in [-1, 1] (peak-to-peak 2), over the whole batch."""
+    mse = float(((x_hat.clamp(-1, 1) - x) ** 2).mean())
+    return 10 * math.log10(4.0 / max(mse, 1e-12))
+
+
+@torch.no_grad()
+def reconstruct(vae: SpatialVAE, frames: torch.Tensor, chunk: int = 64) -> torch.Tensor:
+    """Encode to the posterior mean and decode, in chunks: float [N, 3, H, W] -> [N, 3, H, W]."""
+    return torch.cat([vae.decode(vae.encode(f)[0]) for f in frames.split(chunk)])
+
+
+class VAETask:
+    """Batches: `train.batch` clips per step, `frames_per_clip` random frames from each."""
+
+    name = "vae"
+
+    def __init__(self, cfg: Config, device: torch.device):
+        self.cfg, self.device = cfg, device
+        self.model = build_vae(cfg)
+        v = cfg.vae
+        self.loss_fn = VAELoss(grad_weight=v.grad_weight, pyramid_weight=v.pyramid_weight, beta=v.kl_weight)
+        self.train_cfg = v.train
+        self.compat_keys = ["vae.size", "vae.latent_channels", "data.size"]
+        self.clips_per_step = v.train.batch
+        self._val: torch.Tensor | None = None
+
+    def batches(self, start_step: int, rank: int, world: int) -> Iterator[Any]:
+        return step_batches(self.cfg.data, self.train_cfg.batch, start_step, rank, world, self.train_cfg.workers)
+
+    def loss(self, model: nn.Module, batch: dict[str, Any], gen: torch.Generator) -> tuple[torch.Tensor, dict]:
+        video = batch["video"]                                            # [B, T, 3, H, W] uint8
+        b, t = video.shape[:2]
+        k = min(self.cfg.vae.frames_per_clip, t)
+        pick = torch.rand(b, t, generator=gen, device=gen.device).argsort(dim=1)[:, :k].cpu()
+        frames = video[torch.arange(b)[:, None], pick].flatten(0, 1)      # [B*k, 3, H, W]
+        x = to_model_range(frames.to(self.device))
+        x_hat, mean, logvar = model(x, sample=True, generator=gen)
+        loss, parts = self.loss_fn(x_hat.float(), x, mean.float(), logvar.float())
+        return loss, {k: float(v) for k, v in parts.items()}
+
+    def validation_frames(self) -> torch.Tensor:
+        """Fixed frames: 12 evenly spaced frames of each of the first 4 validation clips."""
+        if self._val is None:
+            val = ProceduralAVDataset(self.cfg.data, split="val")
+            n = min(4, max(1, self.cfg.data.val_clips))
+            clips = [val.clip(i)["video"] for i in range(n)]
+            pick = torch.linspace(0, clips[0].shape[0] - 1, 12).round().long()
+            self._val = torch.cat([c[pick] for c in clips])                # [n*12, 3, H, W] uint8
+        return self._val
+
+    def validate(self, ema_model: nn.Module, step: int, out_dir: Path) -> dict[str, Any]:
+        frames = self.validation_frames()
+        x = to_model_range(frames.to(self.device))
+        x_hat = reconstruct(ema_model, x)
+        out_dir.mkdir(parents=True, exist_ok=True)
+        sheet = out_dir / f"recon_step_{step:06d}.png"
+        n = min(24, frames.shape[0])
+        frame_grid(sheet, [("truth", frames[:n]), ("recon", to_uint8(x_hat[:n]).cpu())],
+                    title=f"VAE step {step}: PSNR {psnr(x_hat, x):.2f} dB")
+        return {"val_loss": float(((x_hat - x) ** 2).mean()), "psnr": psnr(x_hat, x), "images": {"recon": sheet}}
+
+    def state_extra(self) -> dict[str, Any]:
+        return {"model": {"size": self.cfg.vae.size, "latent_channels": self.cfg.vae.latent_channels}}
+
