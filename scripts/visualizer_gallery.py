@@ -6,6 +6,7 @@ AV-Align-style score: strict local maxima of the per-frame flow magnitude (AV-Al
 peaks) matched one-to-one to onset frames within +-1 frame, IoU = m / (n_onset + n_peak - m).
 
     uv run python scripts/visualizer_gallery.py --out runs/gallery/visualizers.png
+    uv run python scripts/visualizer_gallery.py --bench   # ms per 48-frame 128 px render
 """
 
 from __future__ import annotations
@@ -19,6 +20,8 @@ import matplotlib
 
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt
+
+plt.style.use("dark_background")
 import numpy as np
 import torch
 
@@ -55,6 +58,24 @@ def align_iou(onsets: list[int], video_peaks: list[int], tolerance: int = 1) -> 
     return matches / max(len(onsets) + len(video_peaks) - matches, 1)
 
 
+def bench(names: list[str], size: int, fps: int, frames: int = 48, repeats: int = 20) -> None:
+    """Median render time of a default clip (48 frames) on one thread, per visualizer."""
+    feats, _ = beat_grid(frames, fps)
+    for name in names:
+        vis = get_visualizer(name)
+        style = vis.sample_style(torch.Generator().manual_seed(0), "minor", 120.0)
+        for _ in range(3):
+            vis.render(feats, style, size, fps)
+        times = []
+        for _ in range(repeats):
+            start = time.perf_counter()
+            vis.render(feats, style, size, fps)
+            times.append(time.perf_counter() - start)
+        times.sort()
+        print(f"{name:14s} {frames}x{size}px: median {times[repeats // 2] * 1e3:5.1f} ms, "
+              f"best {times[0] * 1e3:5.1f} ms")
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--out", default="runs/gallery/visualizers.png")
@@ -66,8 +87,12 @@ def main() -> None:
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--energy", type=float, default=0.8)
     ap.add_argument("--first", type=int, default=14, help="first frame shown")
+    ap.add_argument("--bench", action="store_true", help="only time renders (48 frames, 1 thread)")
     args = ap.parse_args()
     torch.set_num_threads(1)
+    if args.bench:
+        bench(args.names, args.size, args.fps)
+        return
 
     feats, onsets = beat_grid(args.frames, args.fps, args.tempo, seed=args.seed, energy=args.energy)
     onset_frames = [i for i in onsets["any"] if i > 0]

@@ -74,6 +74,45 @@ def cmd_bench_data(args: argparse.Namespace) -> None:
     print(json.dumps(result, indent=2))
 
 
+def cmd_generate(args: argparse.Namespace) -> None:
+    """A video for any audio file FFmpeg decodes, written as h264 + aac mp4."""
+    import torch
+    from rich.progress import Progress
+
+    from synesthete.device import pick_device
+    from synesthete.infer import VideoGenerator
+    from synesthete.infer.render import render_to_file
+    from synesthete.media import read_audio
+
+    if args.steps is not None and args.steps < 1:
+        raise UsageError(f"--steps must be >= 1, got {args.steps}")
+    if args.guidance is not None and args.guidance < 0:
+        raise UsageError(f"--guidance must be >= 0, got {args.guidance}")
+    out = Path(args.out)
+    if not out.parent.is_dir():
+        raise UsageError(f"cannot write {out}: folder {out.parent} does not exist")
+    run = Path(args.run)
+    if not run.is_dir():
+        raise UsageError(f"no run folder {run} (train one with: uv run python run_pipeline.py)")
+    gen = VideoGenerator.from_run(run, pick_device(args.device))
+    d = gen.cfg.data
+    audio, _ = read_audio(args.audio, sample_rate=d.sample_rate)
+    if not bool(torch.isfinite(audio).all()):
+        raise UsageError(f"{args.audio} holds NaN or infinite samples")
+    if args.max_seconds is not None:
+        audio = audio[:, : int(args.max_seconds * d.sample_rate)]
+    if audio.shape[-1] == 0:
+        raise UsageError(f"{args.audio} holds no audio samples")
+    with Progress(console=_console(), transient=True) as bar:
+        task = bar.add_task("generate", total=None)
+        video = render_to_file(
+            gen, audio, out, seed=args.seed, steps=args.steps, guidance=args.guidance,
+            sheet=out.with_suffix(".png") if args.sheet else None, title=f"generated from {args.audio}",
+            on_window=lambda i, n: bar.update(task, completed=i, total=n),
+        )
+    print(f"wrote {out} ({video.shape[0]} frames, {video.shape[0] / d.fps:.2f} s)")
+
+
 # --- the table ----------------------------------------------------------------------------
 
 
@@ -96,11 +135,13 @@ def build_parser() -> argparse.ArgumentParser:
     commands: dict[str, tuple[Callable, str]] = {
         "preview": (cmd_preview, "render procedural clips to mp4 + contact sheets"),
         "bench-data": (cmd_bench_data, "measure data-engine throughput (JSON)"),
+        "generate": (cmd_generate, "generate a video for an audio file with a trained run"),
     }
     for name, (fn, help_) in commands.items():
         p = sub.add_parser(name, help=help_, description=fn.__doc__)
         p.set_defaults(func=fn)
-        _add_config_args(p)
+        if name != "generate":
+            _add_config_args(p)
         if name == "preview":
             p.add_argument("--n", type=int, default=4, help="number of clips")
             p.add_argument("--out", default="preview", help="output folder")
@@ -108,17 +149,28 @@ def build_parser() -> argparse.ArgumentParser:
         if name == "bench-data":
             p.add_argument("--clips", type=int, default=48, help="clips timed per setting")
             p.add_argument("--workers", default="1,2", help="comma-separated worker counts")
+        if name == "generate":
+            p.add_argument("--audio", required=True, help="any audio (or video) file FFmpeg decodes")
+            p.add_argument("--out", default="out.mp4", help="the mp4 to write")
+            p.add_argument("--run", "--checkpoint", dest="run", default="runs/quick", help="a trained run folder")
+            p.add_argument("--seed", type=int, default=None)
+            p.add_argument("--steps", type=int, default=None, help="sampler steps (default: the run's)")
+            p.add_argument("--guidance", type=float, default=None, help="CFG scale (default: the run's)")
+            p.add_argument("--max-seconds", type=float, default=None, help="only the first S seconds")
+            p.add_argument("--device", default="auto")
+            p.add_argument("--sheet", action="store_true", help="also save a contact sheet PNG")
     return parser
 
 
 def main(argv: list[str] | None = None) -> int:
     from synesthete.media import MediaError
+    from synesthete.train.checkpoint import CheckpointError
 
     parser = build_parser()
     args = parser.parse_args(argv)
     try:
         args.func(args)
-    except (ConfigError, UsageError, MediaError, FileNotFoundError) as e:
+    except (ConfigError, UsageError, MediaError, CheckpointError, FileNotFoundError) as e:
         if args.debug:
             raise
         print(f"synesthete {args.command}: error: {e}", file=sys.stderr)

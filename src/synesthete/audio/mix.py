@@ -47,10 +47,10 @@ def overlap_add(out: Tensor, src: Tensor, pos: int, gain: float, lo: int = 0, hi
         dst.addcmul_(src[k0:k1], taper[k0 - lo : k1 - lo], value=gain)
 
 
-def _drums(out: Tensor, part: Part, kind: DrumKind, design: str, start: int, sample_rate: int,
+def _drums(out: Tensor, part: Part, kind: DrumKind, design: str, key: int, start: int, sample_rate: int,
            cut_at: list[int] | None = None) -> None:
     """Place one-shots; with `cut_at` (sorted onsets) each sound stops at the next one (hat choke)."""
-    sound = one_shot(kind, design, sample_rate)
+    sound = one_shot(kind, design, sample_rate, key)
     gain = MIX_GAIN[kind]
     for onset, velocity in zip(part.onset, part.velocity):
         hi = None
@@ -105,10 +105,10 @@ def render_audio(plan: SongPlan, score: Score, start: int, length: int, sample_r
     out = torch.zeros(length)
     parts = score.parts
     for kind in ("kick", "snare", "clap", "crash"):
-        _drums(out, parts[kind], kind, plan.design(kind), start, sample_rate)
+        _drums(out, parts[kind], kind, plan.design(kind), plan.key, start, sample_rate)
     hats = sorted(parts["hat"].onset + parts["open_hat"].onset)
-    _drums(out, parts["hat"], "hat", plan.design("hat"), start, sample_rate)
-    _drums(out, parts["open_hat"], "open_hat", plan.design("hat"), start, sample_rate, cut_at=hats)
+    _drums(out, parts["hat"], "hat", plan.design("hat"), plan.key, start, sample_rate)
+    _drums(out, parts["open_hat"], "open_hat", plan.design("hat"), plan.key, start, sample_rate, cut_at=hats)
     _risers(out, parts["riser"], plan.design("riser"), start, sample_rate)
     for instrument in ("bass", "chord", "lead"):
         _tones(out, parts[instrument], instrument, plan.design(instrument), start, sample_rate)

@@ -113,24 +113,27 @@ def kick_steps(mode: KickMode, groove: Groove, spb: int) -> tuple[int, ...]:
     return groove.kick
 
 
+ROOT, FIFTH, OCTAVE = 0, 4, 7  # bass notes as scale steps above the chord root
+
+
 @lru_cache(maxsize=None)
 def bass_notes(style: BassStyle, spb: int) -> tuple[tuple[int, int, int], ...]:
-    """(step, semitones above the chord root, length in steps) of one bar of bass."""
+    """(step, scale steps above the chord root, length in steps) of one bar of bass."""
     if style == "whole":
-        return ((0, 0, spb),)
+        return ((0, ROOT, spb),)
     if style == "half":
-        return ((0, 0, spb // 2), (spb // 2, 0, spb // 2))
+        return ((0, ROOT, spb // 2), (spb // 2, ROOT, spb // 2))
     if style == "pulse8":
-        return tuple((s, 0, 2) for s in range(0, spb, 2))
+        return tuple((s, ROOT, 2) for s in range(0, spb, 2))
     if style == "pulse16":
-        return tuple((s, 0, 1) for s in range(spb))
+        return tuple((s, ROOT, 1) for s in range(spb))
     if style == "offbeat":
-        return tuple((s, 0, 2) for s in range(2, spb, 4))
+        return tuple((s, ROOT, 2) for s in range(2, spb, 4))
     if style == "octaves":
-        return tuple((s, 12 * ((s // 2) % 2), 2) for s in range(0, spb, 2))
+        return tuple((s, OCTAVE * ((s // 2) % 2), 2) for s in range(0, spb, 2))
     if spb == 16:  # syncopated
-        return ((0, 0, 3), (3, 0, 3), (6, 7, 2), (10, 0, 2), (12, 12, 2), (14, 7, 2))
-    return ((0, 0, 3), (3, 0, 3), (6, 7, 2), (8, 0, 2), (10, 12, 2))
+        return ((0, ROOT, 3), (3, ROOT, 3), (6, FIFTH, 2), (10, ROOT, 2), (12, OCTAVE, 2), (14, FIFTH, 2))
+    return ((0, ROOT, 3), (3, ROOT, 3), (6, FIFTH, 2), (8, ROOT, 2), (10, OCTAVE, 2))
 
 
 @lru_cache(maxsize=None)

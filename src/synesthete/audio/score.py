@@ -155,10 +155,12 @@ def _tones(plan: SongPlan, grid: Grid, bar: int, section: Section, index: int, s
 
     if arr.bass is not None:
         root = place_in_range(root_pc + BASS_ROOT_RANGE[0], *BASS_ROOT_RANGE)
-        for s, interval, steps in bass_notes(arr.bass, spb):
+        base = degree_semitones(plan.mode, degree)
+        for s, above, steps in bass_notes(arr.bass, spb):
             if s < end:
+                midi = root + degree_semitones(plan.mode, degree + above, degree) - base
                 parts["bass"].add(grid.step(k0 + s), 1.0 if s == 0 else 0.85,
-                                  round(span(s, steps) * LEGATO["bass"]), (root + interval,))
+                                  round(span(s, steps) * LEGATO["bass"]), (midi,))
     chord = chord_pitches(plan.key, plan.mode, degree, plan.chord_size, CHORD_ROOT_LOW)
     sustain = arr.chord == "sustain"
     if not sustain or index % plan.chord_bars == 0:
@@ -174,7 +176,7 @@ def _tones(plan: SongPlan, grid: Grid, bar: int, section: Section, index: int, s
             d -= 7
         while d < low:
             d += 7
-        return (tonic + degree_semitones(plan.mode, d),)
+        return (tonic + degree_semitones(plan.mode, d, degree),)
 
     if arr.lead == "motif":
         bar_in_motif = (0, 1, 0, 2)[index % 4]  # phrase A B A answer

@@ -1,7 +1,8 @@
 """Geometry: nested neon polygons breathing out of the centre, rotating with the beat.
 
 The polygon radius pd = r cos(phi) / cos(pi / n) (phi = angle from the nearest edge normal)
-has regular n-gons as level sets; rings are its periodic contours, two-toned by parity.
+has regular n-gons as level sets; rings are its periodic contours, two-toned by parity,
+with spokes along the vertex rays.
 Mappings: tempo -> rotation and outward ring flow; kick -> scale pulse; snare/clap -> turn
 jolt + flash; hat -> rings step outward; bass/chord/lead onsets -> small turn; bass pitch ->
 height of the centre; lead pitch -> hue; energy -> how many rings are lit; crash -> big pulse.
@@ -28,7 +29,7 @@ class Geometry(BaseVisualizer):
             "density": uniform(gen, 4.0, 6.0),  # rings per unit radius
             "spin": sign(gen) * uniform(gen, 0.01, 0.025),  # turns per beat
             "flow": uniform(gen, 0.1, 0.25),  # rings drifting outward per beat
-            "width": uniform(gen, 0.06, 0.1),  # line half-width, in ring spacings
+            "width": uniform(gen, 0.09, 0.13),  # line half-width, in ring spacings
         }
 
     def draw(self, d: Drive, style: dict[str, Any], size: int) -> Layers:
@@ -42,8 +43,9 @@ class Geometry(BaseVisualizer):
         turn = TAU * style["spin"] * d.beats + 0.35 * sector * d.snare + 0.08 * sector * d.tone
         scale = 1.0 + 0.2 * d.kick + 0.3 * d.crash  # content size
         # pd: polygon radius of each pixel, in units of the (pulsing) content size.
-        pd = theta.sub_(per_frame(turn)).remainder_(sector).sub_(sector / 2).cos_()
-        pd.mul_(r).mul_(per_frame(1.0 / (math.cos(math.pi / n) * scale)))  # [T, H, W]
+        phi = theta.sub_(per_frame(turn)).remainder_(sector).sub_(sector / 2)  # from edge normal
+        spoke = torch.abs(phi).neg_().add_(sector / 2).mul_(r)  # distance to the vertex rays
+        pd = phi.cos_().mul_(r).mul_(per_frame(1.0 / (math.cos(math.pi / n) * scale)))  # [T, H, W]
         u = pd * density  # ring index
         u -= per_frame(style["flow"] * d.beats + 0.3 * d.hat)
         line_w = per_frame((px * density / scale).clamp(min=style["width"]))  # >= a pixel
@@ -51,12 +53,14 @@ class Geometry(BaseVisualizer):
         parity = torch.floor(u).remainder_(2.0)  # alternate rings take the second colour
         odd = rings * parity
         rings -= odd
-        panels = parity.mul_(0.1)  # dim fill between every other pair of rings
+        panels = parity.mul_(0.14)  # dim fill between every other pair of rings
+        spokes = neon_(spoke, 1.5 * px).mul_(0.7)
         # Energy lights rings out to radius 0.35 (quiet) .. 1.0 (loud), fading at the edge.
         reach = per_frame(0.35 + 0.65 * d.energy)
         fade = ramp_(pd.clone(), reach, reach - 0.25)
         rings.mul_(fade)
         odd.mul_(fade)
         panels.mul_(fade)
+        spokes.mul_(fade)
         core = glow_(pd, 0.12).mul_(per_frame(0.3 + 0.7 * d.kick))
-        return [(rings, 0), (odd, 1), (panels, 2), (core, HIGHLIGHT)]
+        return [(rings, 0), (odd, 1), (panels, 2), (spokes, 3), (core, HIGHLIGHT)]

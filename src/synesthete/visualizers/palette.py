@@ -25,16 +25,20 @@ def _uniform(gen: torch.Generator, lo: float, hi: float) -> float:
 
 
 def sample_palette(gen: torch.Generator, mode: str, n: int = 4) -> list[list[float]]:
-    """`n` vivid HSV colours [[h, s, v], ...] from the key's hue family, plus contrast.
+    """`n` vivid HSV colours [[h, s, v], ...] from the key's hue family.
 
-    Hues cluster around a random centre (analogous palettes look designed; uniform
-    picks look like test patterns) and are sorted so colour 0 and colour n-1 contrast most.
+    Hues are spread evenly (with jitter) over a random sub-arc of the family, ordered, so
+    colour 0 and colour n-1 contrast most: analogous palettes look designed, uniform random
+    picks look like test patterns.
     """
     lo, hi = COOL_HUES if is_minor(mode) else WARM_HUES
-    width = hi - lo
-    centre = _uniform(gen, lo + 0.25 * width, hi - 0.25 * width)
-    hues = sorted(min(max(centre + _uniform(gen, -0.5, 0.5) * width, lo), hi) for _ in range(n))
-    return [[round(h % 1.0, 4), round(_uniform(gen, 0.65, 1.0), 4), round(_uniform(gen, 0.85, 1.0), 4)]
+    spread = _uniform(gen, 0.35, 0.9) * (hi - lo)
+    start = _uniform(gen, lo, hi - spread)
+    hues = [start + spread * (i + _uniform(gen, -0.25, 0.25)) / (n - 1) for i in range(n)]
+    hues = [min(max(h, lo), hi) for h in hues]
+    if float(torch.rand((), generator=gen)) < 0.5:
+        hues.reverse()
+    return [[round(h % 1.0, 4), round(_uniform(gen, 0.6, 1.0), 4), round(_uniform(gen, 0.85, 1.0), 4)]
             for h in hues]
 
 

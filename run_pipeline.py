@@ -1,0 +1,139 @@
+"""Synesthete end to end: procedural data -> VAE -> DiT (+ regression baseline) -> output_test.mp4.
+
+    uv run python run_pipeline.py                 # CPU: the `quick` preset; GPU/MPS: `standard`
+    uv run python run_pipeline.py --preset standard
+    uv run python run_pipeline.py --preset quick dit.train.steps=2000   # any config override
+
+Each stage resumes where it stopped and is skipped once finished; outputs go to runs/<preset>/
+and output_test.mp4 (+ output_test.png) in the current folder.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import time
+from pathlib import Path
+
+import torch
+import yaml
+from rich.console import Console
+from rich.table import Table
+
+from synesthete.config import ConfigError, load_config
+from synesthete.data import ProceduralAVDataset, check_visualizers
+from synesthete.device import pick_device
+from synesthete.eval.pulse import pulse_stats
+from synesthete.infer import VideoGenerator
+from synesthete.infer.render import render_to_file
+from synesthete.media import MediaError
+from synesthete.train.checkpoint import CheckpointError
+from synesthete.train.stages import STAGES
+
+console = Console(stderr=True)
+
+
+def parse_args(argv: list[str] | None) -> argparse.Namespace:
+    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    p.add_argument("--preset", default=None, help="quick, standard or full (default: quick on CPU, else standard)")
+    p.add_argument("--name", default=None, help="run name (default: the preset's)")
+    p.add_argument("--out", default="output_test.mp4", help="the generated video")
+    p.add_argument("--stages", default="vae,dit,regression", help="training stages to run, in order")
+    p.add_argument("--debug", action="store_true", help="show tracebacks")
+    p.add_argument("overrides", nargs="*", metavar="key.sub=value")
+    return p.parse_args(argv)
+
+
+def last_val(run_dir: Path, stage: str, key: str) -> float | None:
+    """The latest validation value a stage logged to metrics.jsonl."""
+    path = run_dir / "metrics.jsonl"
+    if not path.exists():
+        return None
+    found = None
+    for line in path.read_text().splitlines():
+        row = json.loads(line)
+        if row.get("stage") == stage and key in row:
+            found = row[key]
+    return found
+
+
+def run(args: argparse.Namespace) -> None:
+    overrides = list(args.overrides)
+    device_override = next((o.split("=", 1)[1] for o in overrides if o.startswith("device=")), "auto")
+    device = pick_device(device_override)
+    preset = args.preset or ("quick" if device.type == "cpu" else "standard")
+    cfg = load_config(preset, overrides + ([f"name={args.name}"] if args.name else []))
+    check_visualizers(cfg.data)
+    stages = [s for s in args.stages.split(",") if s]
+    for s in stages:
+        if s not in STAGES:
+            raise ConfigError(f"--stages: unknown stage {s!r} (known: {', '.join(STAGES)})")
+    out = Path(args.out)
+    if not out.parent.is_dir():
+        raise MediaError(f"cannot write {out}: folder {out.parent} does not exist")
+
+    run_dir = Path("runs") / cfg.name
+    run_dir.mkdir(parents=True, exist_ok=True)
+    (run_dir / "config.yaml").write_text(yaml.safe_dump(cfg.to_dict(), sort_keys=False))
+    console.rule(f"[bold]Synesthete · preset {preset} · {device.type} · run {run_dir}")
+    if device.type == "cpu":
+        torch.set_num_threads(max(1, torch.get_num_threads()))
+
+    timings: dict[str, float] = {}
+    t_all = time.perf_counter()
+    for stage in stages:
+        t0 = time.perf_counter()
+        STAGES[stage](cfg, run_dir, device, console=console)
+        timings[stage] = time.perf_counter() - t0
+
+    # --- generate output_test.mp4 from a validation song -----------------------------------
+    t0 = time.perf_counter()
+    gen = VideoGenerator.from_run(run_dir, device)
+    clip = ProceduralAVDataset(cfg.data, split="val").clip(0)
+    meta = clip["meta"]
+    video = render_to_file(
+        gen, clip["audio"], out, events=clip["events"], sheet=out.with_suffix(".png"),
+        title=f"generated · validation song 0 · {meta['tempo']:.0f} BPM {meta['key_name']} {meta['mode']}",
+    )
+    timings["generate"] = time.perf_counter() - t0
+    total = time.perf_counter() - t_all
+
+    fps = cfg.data.fps
+    model_pulse = pulse_stats(video, clip["events"]["kick"], fps)
+    truth_pulse = pulse_stats(clip["video"], clip["events"]["kick"], fps)
+    table = Table(title=f"Synesthete run {run_dir}")
+    table.add_column("what")
+    table.add_column("value", justify="right")
+    for stage, secs in timings.items():
+        table.add_row(f"time · {stage}", f"{secs / 60:.1f} min")
+    table.add_row("time · total", f"{total / 60:.1f} min")
+    psnr = last_val(run_dir, "vae", "val_psnr")
+    if psnr is not None:
+        table.add_row("VAE PSNR (validation frames)", f"{psnr:.2f} dB")
+    table.add_row("beat pulse · generated (change on kick / between)",
+                  f"{model_pulse['on_kick']:.1f} / {model_pulse['between']:.1f} = {model_pulse['ratio']:.2f}x")
+    table.add_row("beat pulse · ground truth",
+                  f"{truth_pulse['on_kick']:.1f} / {truth_pulse['between']:.1f} = {truth_pulse['ratio']:.2f}x")
+    table.add_row("video", str(out))
+    table.add_row("contact sheet", str(out.with_suffix(".png")))
+    console.print(table)
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parse_args(argv)
+    try:
+        run(args)
+    except (ConfigError, CheckpointError, MediaError, RuntimeError) as e:
+        if args.debug:
+            raise
+        print(f"run_pipeline: error: {e}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("run_pipeline: interrupted (run it again to resume)", file=sys.stderr)
+        return 130
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
