@@ -1,12 +1,17 @@
-"""Gallery and motion check for the visualizers on synthetic beat-grid features.
+"""Gallery and motion check for the visualizers.
 
-Saves a PNG (rows = visualizers, columns = consecutive frames around a kick) and prints, per
-visualizer, the mean Farneback optical-flow magnitude at onset frames vs other frames and an
-AV-Align-style score: strict local maxima of the per-frame flow magnitude (AV-Align's video
-peaks) matched one-to-one to onset frames within +-1 frame, IoU = m / (n_onset + n_peak - m).
+(a) Renders every visualizer on synthetic beat-grid features (kick each beat, snare on 2
+and 4, hats on 8ths, bass and lead notes) and saves a PNG: rows = visualizers, columns =
+consecutive frames around a kick. (b) Prints, per visualizer, the mean Farneback optical-flow
+magnitude at onset frames vs other frames, and an AV-Align-style score: strict local maxima
+of the per-frame flow magnitude (AV-Align's video peaks) matched one-to-one to onset frames
+within +-1 frame, IoU = m / (n_onset + n_peak - m). With --songs N it also scores real
+clips from the music engine the way AV-Align does (librosa onsets of the audio at 22.05 kHz
+against flow peaks, +-1 frame). --bench times 48-frame renders on one thread.
 
-    uv run python scripts/visualizer_gallery.py --out runs/gallery/visualizers.png
-    uv run python scripts/visualizer_gallery.py --bench   # ms per 48-frame 128 px render
+    uv run python scripts/visualizer_gallery.py                  # PNG + synthetic scores
+    uv run python scripts/visualizer_gallery.py --songs 12       # + AV-Align on real clips
+    uv run python scripts/visualizer_gallery.py --bench          # ms per 48 x 128 px render
 """
 
 from __future__ import annotations
@@ -17,16 +22,14 @@ from pathlib import Path
 
 import cv2
 import matplotlib
-
-matplotlib.use("Agg")
-import matplotlib.pyplot as plt
-
-plt.style.use("dark_background")
 import numpy as np
 import torch
 
-from synesthete.visualizers import REGISTRY, get_visualizer
-from synesthete.visualizers.synthetic import beat_grid
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt  # noqa: E402
+
+from synesthete.visualizers import REGISTRY, get_visualizer  # noqa: E402
+from synesthete.visualizers.synthetic import beat_grid  # noqa: E402
 
 
 def flow_magnitudes(frames: np.ndarray) -> np.ndarray:
@@ -46,33 +49,103 @@ def peaks(x: np.ndarray, floor: float = 0.1) -> list[int]:
 
 
 def align_iou(onsets: list[int], video_peaks: list[int], tolerance: int = 1) -> float:
-    """One-to-one matches within `tolerance` frames over the union of onsets and peaks."""
+    """Onset frames matched one-to-one to peaks within `tolerance` frames, over their union."""
     used: set[int] = set()
-    matches = 0
     for o in onsets:
         for p in video_peaks:
             if p not in used and abs(p - o) <= tolerance:
                 used.add(p)
-                matches += 1
                 break
-    return matches / max(len(onsets) + len(video_peaks) - matches, 1)
+    return len(used) / max(len(onsets) + len(video_peaks) - len(used), 1)
 
 
-def bench(names: list[str], size: int, fps: int, frames: int = 48, repeats: int = 20) -> None:
+def av_align(audio_onsets: np.ndarray, video_peaks: list[int], fps: int) -> float:
+    """AV-Align's IoU: an audio onset (s) matches if a peak lies strictly within 1 / fps of it."""
+    hits = sum(any(abs(a - p / fps) < 1.0 / fps for p in video_peaks) for a in audio_onsets)
+    return hits / max(len(audio_onsets) + len(video_peaks) - hits, 1)
+
+
+def style_for(name: str, seed: int, mode: str, tempo: float) -> dict:
+    return get_visualizer(name).sample_style(torch.Generator().manual_seed(seed), mode, tempo)
+
+
+def synthetic_report(args: argparse.Namespace) -> None:
+    """Flow at onsets vs elsewhere, AV-Align-style score, and the PNG grid."""
+    feats, onsets = beat_grid(args.frames, args.fps, args.tempo, seed=args.seed, energy=args.energy)
+    onset_frames = [i for i in onsets["any"] if i > 0]
+    other = [i for i in range(1, args.frames) if i not in set(onset_frames)]
+    solo_hats = [i for i in onsets["hat"] if i not in onsets["kick"]]  # snares sit on kicks
+    shown = list(range(args.first, args.first + 8))
+    with plt.style.context("dark_background"):
+        fig, axs = plt.subplots(len(args.names), 8, figsize=(16, 2.1 * len(args.names)), squeeze=False)
+    print(f"synthetic beat grid: {args.tempo:.0f} BPM, {args.fps} fps, {args.frames} frames, "
+          f"{len(onset_frames)} onsets; flow = mean Farneback magnitude (px)")
+    print(f"{'visualizer':13s} {'mode':5s} {'flow@on':>7s} {'other':>6s} {'ratio':>5s} "
+          f"{'kick':>5s} {'snare':>5s} {'hat':>5s} {'peaks':>5s} {'score':>5s}")
+    for row, name in enumerate(args.names):
+        mode = "major" if row % 2 == 0 else "minor"
+        video = get_visualizer(name).render(feats, style_for(name, args.seed * 1000 + row, mode, args.tempo),
+                                            args.size, args.fps, tempo=args.tempo)
+        mags = flow_magnitudes(video.numpy())
+        off = mags[other].mean()
+        rel = {k: mags[[i for i in v if i > 0]].mean() / off
+               for k, v in (("kick", onsets["kick"]), ("snare", onsets["snare"]), ("hat", solo_hats))}
+        pk = peaks(mags)
+        print(f"{name:13s} {mode:5s} {mags[onset_frames].mean():7.2f} {off:6.2f} "
+              f"{mags[onset_frames].mean() / off:5.2f} {rel['kick']:5.2f} {rel['snare']:5.2f} "
+              f"{rel['hat']:5.2f} {len(pk):5d} {align_iou(onset_frames, pk):5.2f}")
+        for col, i in enumerate(shown):
+            ax = axs[row, col]
+            ax.imshow(video[i].permute(1, 2, 0).numpy())
+            ax.set_xticks([])
+            ax.set_yticks([])
+            ax.set_title(f"{i} {' '.join(k for k in ('kick', 'snare', 'hat') if i in onsets[k])}", fontsize=8)
+            if col == 0:
+                ax.set_ylabel(f"{name}\n{mode}", fontsize=9)
+    out = Path(args.out)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    fig.tight_layout()
+    fig.savefig(out, dpi=80)
+    print(f"wrote {out}")
+
+
+def audio_report(args: argparse.Namespace) -> None:
+    """AV-Align of every visualizer on real music-engine clips (8 s windows of songs 1..N)."""
+    import librosa
+
+    from synesthete.audio import render_clip
+
+    sr, seconds = 16000, 8.0
+    scores: dict[str, list[float]] = {name: [] for name in args.names}
+    for song in range(1, args.songs + 1):
+        start = 10.0 + 7.0 * (song % 5)
+        clip = render_clip(song, start, seconds, sr, args.fps)
+        y = librosa.resample(clip.audio[0].numpy(), orig_sr=sr, target_sr=22050)  # as AV-Align loads it
+        onsets = librosa.frames_to_time(librosa.onset.onset_detect(y=y, sr=22050), sr=22050)
+        tempo, mode = clip.meta["tempo"], clip.meta["mode"]
+        for k, name in enumerate(args.names):
+            video = get_visualizer(name).render(clip.features, style_for(name, 10 * song + k, mode, tempo),
+                                                args.size, args.fps, t0=start, tempo=tempo)
+            scores[name].append(av_align(onsets, peaks(flow_magnitudes(video.numpy())), args.fps))
+    print(f"AV-Align on {args.songs} real clips ({seconds:.0f} s each): "
+          + ", ".join(f"{n} {np.mean(v):.2f}" for n, v in scores.items())
+          + f"; mean {np.mean(list(scores.values())):.3f}")
+
+
+def bench(args: argparse.Namespace, frames: int = 48, repeats: int = 20) -> None:
     """Median render time of a default clip (48 frames) on one thread, per visualizer."""
-    feats, _ = beat_grid(frames, fps)
-    for name in names:
-        vis = get_visualizer(name)
-        style = vis.sample_style(torch.Generator().manual_seed(0), "minor", 120.0)
+    feats, _ = beat_grid(frames, args.fps)
+    for name in args.names:
+        vis, style = get_visualizer(name), style_for(name, 0, "minor", 120.0)
         for _ in range(3):
-            vis.render(feats, style, size, fps)
+            vis.render(feats, style, args.size, args.fps)
         times = []
         for _ in range(repeats):
             start = time.perf_counter()
-            vis.render(feats, style, size, fps)
+            vis.render(feats, style, args.size, args.fps)
             times.append(time.perf_counter() - start)
         times.sort()
-        print(f"{name:14s} {frames}x{size}px: median {times[repeats // 2] * 1e3:5.1f} ms, "
+        print(f"{name:13s} {frames} x {args.size} px: median {times[repeats // 2] * 1e3:5.1f} ms, "
               f"best {times[0] * 1e3:5.1f} ms")
 
 
@@ -87,50 +160,16 @@ def main() -> None:
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--energy", type=float, default=0.8)
     ap.add_argument("--first", type=int, default=14, help="first frame shown")
+    ap.add_argument("--songs", type=int, default=0, help="also score AV-Align on this many real clips")
     ap.add_argument("--bench", action="store_true", help="only time renders (48 frames, 1 thread)")
     args = ap.parse_args()
     torch.set_num_threads(1)
     if args.bench:
-        bench(args.names, args.size, args.fps)
+        bench(args)
         return
-
-    feats, onsets = beat_grid(args.frames, args.fps, args.tempo, seed=args.seed, energy=args.energy)
-    onset_frames = [i for i in onsets["any"] if i > 0]
-    shown = list(range(args.first, args.first + 8))
-    fig, axs = plt.subplots(len(args.names), 8, figsize=(16, 2.1 * len(args.names)), squeeze=False)
-    print(f"{'visualizer':14s} {'mode':6s} {'ms':>6s} {'flow@on':>8s} {'other':>7s} {'ratio':>6s} "
-          f"{'kick':>5s} {'snare':>5s} {'hat':>5s} {'peaks':>5s} {'score':>6s}")
-    for row, name in enumerate(args.names):
-        vis = get_visualizer(name)
-        mode = "major" if row % 2 == 0 else "minor"
-        style = vis.sample_style(torch.Generator().manual_seed(args.seed * 1000 + row), mode, args.tempo)
-        start = time.perf_counter()
-        video = vis.render(feats, style, args.size, args.fps, tempo=args.tempo)
-        ms = (time.perf_counter() - start) * 1e3
-        mags = flow_magnitudes(video.numpy())
-        other = [i for i in range(1, args.frames) if i not in set(onset_frames)]
-        on, off = mags[onset_frames].mean(), mags[other].mean()
-        solo_hats = [i for i in onsets["hat"] if i not in onsets["kick"]]  # snares sit on kicks
-        per = {k: mags[[i for i in v if i > 0]].mean() / off
-               for k, v in (("kick", onsets["kick"]), ("snare", onsets["snare"]), ("hat", solo_hats))}
-        pk = peaks(mags)
-        score = align_iou(onset_frames, pk)
-        print(f"{name:14s} {mode:6s} {ms:6.1f} {on:8.3f} {off:7.3f} {on / off:6.2f} "
-              f"{per['kick']:5.2f} {per['snare']:5.2f} {per['hat']:5.2f} {len(pk):5d} {score:6.2f}")
-        for col, i in enumerate(shown):
-            ax = axs[row, col]
-            ax.imshow(video[i].permute(1, 2, 0).numpy())
-            ax.set_xticks([])
-            ax.set_yticks([])
-            tags = [k for k in ("kick", "snare", "hat") if i in onsets[k]]
-            ax.set_title(f"{i} {' '.join(tags)}", fontsize=8)
-            if col == 0:
-                ax.set_ylabel(f"{name}\n{mode}", fontsize=9)
-    out = Path(args.out)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    fig.tight_layout()
-    fig.savefig(out, dpi=80, facecolor="black")
-    print(f"wrote {out}")
+    synthetic_report(args)
+    if args.songs:
+        audio_report(args)
 
 
 if __name__ == "__main__":

@@ -50,8 +50,6 @@ class DataConfig:
     """Clips per epoch, for progress bars and logs; None = endless stream."""
     val_clips: int = 8
     """Size of the fixed validation set (its indices are never drawn for training)."""
-    song_seconds: float = 180.0
-    """Nominal song length: clips are windows drawn from anywhere in such a song."""
 
     def __post_init__(self) -> None:
         _require(self.sample_rate > 0, "data.sample_rate", f"must be > 0, got {self.sample_rate}")
@@ -75,11 +73,6 @@ class DataConfig:
             f"must be > 0 or null, got {self.epoch_size}",
         )
         _require(self.val_clips >= 0, "data.val_clips", f"must be >= 0, got {self.val_clips}")
-        _require(
-            self.song_seconds >= self.seconds,
-            "data.song_seconds",
-            f"must be >= data.seconds ({self.seconds}), got {self.song_seconds}",
-        )
 
     @property
     def frames(self) -> int:

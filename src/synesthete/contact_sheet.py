@@ -53,7 +53,10 @@ def contact_sheet(
     strips = [("video", video)] if rows is None else rows
     seconds = audio.shape[-1] / sample_rate
     t = strips[0][1].shape[0]
-    picks = torch.linspace(0, t - 1, min(n_frames, t)).round().long()
+    n = min(n_frames, t)
+    width = seconds / n
+    # thumbnail k fills the slot [k * width, (k + 1) * width] and shows the frame at its centre
+    picks = [min(t - 1, int((k + 0.5) * width * fps)) for k in range(n)]
 
     fig_w = 14
     fig, axes = plt.subplots(
@@ -62,12 +65,11 @@ def contact_sheet(
         sharex=True,
     )
     fig.patch.set_facecolor("#111111")
-    width = seconds / len(picks)
     for ax, (label, frames) in zip(axes[:-1], strips):
         ax.set_facecolor("#111111")
-        for i in picks.tolist():
+        for k, i in enumerate(picks):
             img = frames[i].permute(1, 2, 0).numpy()
-            x0 = min(max(i / fps + 0.5 / fps - 0.5 * width, 0.0), seconds - width)
+            x0 = k * width
             ax.imshow(img, extent=(x0 + 0.02 * width, x0 + 0.98 * width, 0, 1), aspect="auto")
             ax.text(x0 + 0.5 * width, -0.08, f"{i / fps:.2f}s", color="#aaaaaa", fontsize=6,
                     ha="center", va="top")

@@ -6,7 +6,7 @@
     clip.features  # [48, NUM_FEATURES] in [0, 1], columns named in FEATURES
 """
 
-from synesthete.audio.designs import DESIGNS, INSTRUMENTS
+from synesthete.audio.designs import DESIGNS, INSTRUMENTS, warm_caches
 from synesthete.audio.features import FEATURE_INDEX, FEATURES, NUM_FEATURES
 from synesthete.audio.plan import SongPlan, plan_song
 from synesthete.audio.render import AudioClip, render_clip
@@ -21,4 +21,5 @@ __all__ = [
     "SongPlan",
     "plan_song",
     "render_clip",
+    "warm_caches",
 ]

@@ -14,7 +14,7 @@ from torch import Tensor
 from synesthete.audio.drums import DRUM_DESIGNS
 from synesthete.audio.features import FEATURES
 from synesthete.audio.plan import ENERGY, SongPlan
-from synesthete.audio.score import BASS_ROOT_RANGE, LOOKBACK_SECONDS, Score, list_tensor
+from synesthete.audio.score import BASS_ROOT_RANGE, LEAD_TONIC_RANGE, LOOKBACK_SECONDS, Score, list_tensor
 from synesthete.audio.theory import place_in_range
 from synesthete.audio.tones import BANK_SECONDS, TONE_DESIGNS
 
@@ -27,7 +27,6 @@ FADE_TAUS = 5.0  # an activation is treated as gone 5 time constants after it st
 NEVER = 1e6  # seconds: the gate of a one-shot (it only decays)
 BASS_PITCH = (24.0, 48.0)  # bass_pitch = (midi - 24) / 48
 LEAD_PITCH = (48.0, 48.0)  # lead_pitch = (midi - 48) / 48
-LEAD_FALLBACK_RANGE = (54, 66)  # lead pitch before the first lead note: the harmony root here
 HOLD_SECONDS = LOOKBACK_SECONDS  # a pitch is "held" this long after its note starts
 
 
@@ -125,8 +124,8 @@ def frame_features(plan: SongPlan, score: Score, audio: Tensor, start: int, samp
     frame_start = torch.arange(frames) * hop + start
     bar = torch.searchsorted(torch.tensor(score.bar_starts), frame_start, right=True) - 1  # [T] generated-bar idx
     roots = torch.tensor(score.bar_roots)[bar.clamp(0, len(score.bar_roots) - 1)]
-    bass_fallback = torch.tensor([place_in_range(r + BASS_ROOT_RANGE[0], *BASS_ROOT_RANGE) for r in range(12)])[roots]
-    lead_fallback = torch.tensor([place_in_range(r + 60, *LEAD_FALLBACK_RANGE) for r in range(12)])[roots]
+    bass_fallback = torch.tensor([place_in_range(r, *BASS_ROOT_RANGE) for r in range(12)])[roots]
+    lead_fallback = torch.tensor([place_in_range(r, *LEAD_TONIC_RANGE) for r in range(12)])[roots]
     bass, lead = score.parts["bass"], score.parts["lead"]
     cols["bass_pitch"] = _held_pitch(bass.onset, bass.pitch, bass_fallback, start, frames, hop, sample_rate,
                                      *BASS_PITCH)

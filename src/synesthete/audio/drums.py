@@ -128,7 +128,8 @@ DRUM_DESIGNS: dict[DrumKind, dict[str, DrumDesign]] = {
                                     noise_decay=0.06, tone_mix=0.3, seconds=0.25, name="snare-tight"),
                             decay=0.06, tuned=True),
         "808": DrumDesign(partial(_snare, tone_hz=238.0, tone_decay=0.09, low=1500.0, high=8000.0,
-                                  noise_decay=0.1, tone_mix=0.55, seconds=0.4, name="snare-808"), decay=0.1, tuned=True),
+                                  noise_decay=0.1, tone_mix=0.55, seconds=0.4, name="snare-808"),
+                          decay=0.1, tuned=True),
     },
     "clap": {
         "classic": DrumDesign(partial(_clap, bursts=3, spacing=0.010, low=800.0, high=4000.0, tail=0.12,

@@ -37,8 +37,8 @@ TEMPO_RANGE = (70, 180)  # BPM, inclusive
 THREE_FOUR_PROB = 0.15
 SWING_PROB = 0.5
 SWING_RANGE = (0.08, 0.3)  # delay of off-beat 16ths, as a fraction of a 16th
-SLOW_TEMPO = 95  # below this, 16-bar sections are halved so songs stay around 3 minutes
-BAR_NOISE = 32  # per-bar uniforms for humanizing (hat velocities, variations)
+SONG_SECONDS = (120.0, 300.0)  # forms are stretched (bars x2) or cut (16 -> 8 bars) into this
+BAR_NOISE = 32  # per-bar uniforms for humanizing (hat velocities)
 
 # Section forms as (section, bars).
 TEMPLATES: tuple[tuple[tuple[SectionName, int], ...], ...] = (
@@ -61,6 +61,10 @@ ENERGY: dict[SectionName, tuple[float, float]] = {
     "outro": (0.35, 0.15),
 }
 
+FILLS: tuple[FillKind, ...] = ("roll", "roll8", "kick_snare", "stop")
+BUILD_FILLS: tuple[FillKind | None, ...] = (None, "stop")
+VERSE_LEAD_PROB = 0.6  # share of songs whose verses carry the melody (the rest save it for the drop)
+DROP_CLAP_PROB = 0.7  # share of songs that layer a clap on the drop's backbeat
 SUSTAINED_CHORDS = ("pad", "organ")  # chord designs that suit held chords rather than stabs
 T = TypeVar("T")
 
@@ -154,19 +158,28 @@ def _pick(draw: Callable[[], float], options: Sequence[T]) -> T:
     return options[min(int(draw() * len(options)), len(options) - 1)]
 
 
-def _sections(draw: Callable[[], float], tempo: int, bar_seconds: float) -> tuple[Section, ...]:
-    form = _pick(draw, TEMPLATES)
+def _fit_length(form: tuple[tuple[SectionName, int], ...], bar_seconds: float
+                ) -> tuple[tuple[SectionName, int], ...]:
+    """Stretch a fast song's form (every section x2) or cut a slow one's (16-bar sections -> 8)."""
+    seconds = sum(bars for _, bars in form) * bar_seconds
+    if seconds < SONG_SECONDS[0]:
+        return tuple((name, 2 * bars) for name, bars in form)
+    if seconds > SONG_SECONDS[1]:
+        return tuple((name, 8 if bars == 16 else bars) for name, bars in form)
+    return form
+
+
+def _sections(draw: Callable[[], float], bar_seconds: float) -> tuple[Section, ...]:
+    form = _fit_length(_pick(draw, TEMPLATES), bar_seconds)
     sections: list[Section] = []
     start = 0
     for j, (name, bars) in enumerate(form):
-        if tempo < SLOW_TEMPO and bars == 16:
-            bars = 8
         following = form[(j + 1) % len(form)][0]
         riser = 0
         if following == "drop":  # longest of 4/2/1 bars that fits the section and the riser table
             wanted = _pick(draw, (2, 4)) if name == "build" else _pick(draw, (1, 2))
             riser = next((n for n in (4, 2, 1) if n <= min(wanted, bars) and n * bar_seconds <= MAX_RISER_SECONDS), 0)
-        fills: tuple[FillKind | None, ...] = (None, "stop") if name == "build" else ("roll", "roll8", "kick_snare", "stop")
+        fills = BUILD_FILLS if name == "build" else FILLS  # a build already rolls into what follows
         sections.append(Section(name, start, bars, _pick(draw, fills), riser))
         start += bars
     return tuple(sections)
@@ -174,24 +187,33 @@ def _sections(draw: Callable[[], float], tempo: int, bar_seconds: float) -> tupl
 
 def _arrangements(draw: Callable[[], float], mode: Mode, spb: int, chord_design: str
                   ) -> dict[SectionName, Arrangement]:
+    """What plays in each section type: sparse intro, grooving verse, rolling build, full drop."""
     main, alt = _pick(draw, PROGRESSIONS[mode]), _pick(draw, PROGRESSIONS[mode])
     held = chord_design in SUSTAINED_CHORDS
     rhythms: tuple[ChordRhythm, ...] = ("sustain", "halves") if held else ("quarters", "offbeat_stabs", "syncopated")
-    verse_lead: LeadMode = "motif" if draw() < 0.6 else "off"
     return {
-        "intro": Arrangement(_pick(draw, ("off", "downbeat")), "off", False, "8ths", False,
-                             _pick(draw, (None, "whole")), "sustain", "off", (), main),
-        "verse": Arrangement("groove", "groove", False, "8ths", False, _pick(draw, ("half", "pulse8", "whole")),
-                             "halves" if held else _pick(draw, rhythms), verse_lead,
-                             make_motif(draw, spb, 0.45, 4), main),
-        "build": Arrangement("quarters", "build_roll", False, "16ths", False, "pulse8",
-                             "halves" if held else "quarters", "arp", (), main),
-        "drop": Arrangement("groove", "groove", draw() < 0.7, _pick(draw, ("16ths", "groove")), True,
-                            _pick(draw, ("pulse8", "offbeat", "octaves", "syncopated")), _pick(draw, rhythms),
-                            "motif", make_motif(draw, spb, 0.75, 4), main),
-        "breakdown": Arrangement("off", "off", False, _pick(draw, ("off", "quarters")), False,
-                                 _pick(draw, (None, "whole")), "sustain", "motif", make_motif(draw, spb, 0.3, 8), alt),
-        "outro": Arrangement("groove", "off", False, "8ths", False, "whole", "sustain", "off", (), main),
+        "intro": Arrangement(
+            kick=_pick(draw, ("off", "downbeat")), snare="off", clap=False, hat="8ths", open_hat=False,
+            bass=_pick(draw, (None, "whole")), chord="sustain", lead="off", motif=(), progression=main),
+        "verse": Arrangement(
+            kick="groove", snare="groove", clap=False, hat="8ths", open_hat=False,
+            bass=_pick(draw, ("half", "pulse8", "whole")), chord="halves" if held else _pick(draw, rhythms),
+            lead="motif" if draw() < VERSE_LEAD_PROB else "off", motif=make_motif(draw, spb, 0.45, 4),
+            progression=main),
+        "build": Arrangement(
+            kick="quarters", snare="build_roll", clap=False, hat="16ths", open_hat=False, bass="pulse8",
+            chord="halves" if held else "quarters", lead="arp", motif=(), progression=main),
+        "drop": Arrangement(
+            kick="groove", snare="groove", clap=draw() < DROP_CLAP_PROB, hat=_pick(draw, ("16ths", "groove")),
+            open_hat=True, bass=_pick(draw, ("pulse8", "offbeat", "octaves", "syncopated")),
+            chord=_pick(draw, rhythms), lead="motif", motif=make_motif(draw, spb, 0.75, 4), progression=main),
+        "breakdown": Arrangement(
+            kick="off", snare="off", clap=False, hat=_pick(draw, ("off", "quarters")), open_hat=False,
+            bass=_pick(draw, (None, "whole")), chord="sustain", lead="motif", motif=make_motif(draw, spb, 0.3, 8),
+            progression=alt),
+        "outro": Arrangement(
+            kick="groove", snare="off", clap=False, hat="8ths", open_hat=False, bass="whole", chord="sustain",
+            lead="off", motif=(), progression=main),
     }
 
 
@@ -212,7 +234,7 @@ def plan_song(song_seed: int) -> SongPlan:
     chord_bars = 2 if bar_seconds < 2.0 and draw() < 0.5 else 1
     chord_size = _pick(draw, (3, 3, 4))
     arp: ArpShape = _pick(draw, ("up", "down", "updown"))
-    sections = _sections(draw, tempo, bar_seconds)
+    sections = _sections(draw, bar_seconds)
     arrangement = _arrangements(draw, mode, STEPS_PER_BEAT * meter, DESIGNS["chord"][designs["chord"]])
     bars = sections[-1].start_bar + sections[-1].bars
     return SongPlan(song_seed, tempo, key, mode, meter, swing, designs, groove, chord_bars, chord_size, arp,

@@ -32,9 +32,13 @@ LOOKBACK_SECONDS = 4.0  # longest sound that can ring into a window (chord bank,
 
 BASS_ROOT_RANGE = (31, 44)  # MIDI range of the bass root; octaves and fifths go above
 CHORD_ROOT_LOW = 52  # chord roots sit in [52, 64)
-LEAD_DEGREE_RANGE = (-2, 12)  # lead notes fold into these scale degrees around the tonic
+LEAD_TONIC_RANGE = (54, 66)  # MIDI range of the lead's tonic
+LEAD_DEGREE_RANGE = (-2, 12)  # lead notes fold into these scale degrees above that tonic
 LEGATO = {"bass": 0.9, "chord": 0.9, "lead": 0.9, "arp": 0.6}  # gate length / note spacing
 CRASH_EVERY = 8  # bars between crashes inside a drop
+ARP_FAST_TEMPO = 130  # above this BPM the arpeggio plays 8ths instead of 16ths
+HAT_ACCENT = (0.8, 0.65, 0.5)  # hat velocity on beats, other 8ths, other 16ths
+HUMANIZE = 0.15  # hat velocities vary by up to this fraction, bar by bar (plan.bar_noise)
 
 
 def list_tensor(values: list, dtype: torch.dtype = torch.float32) -> torch.Tensor:
@@ -63,6 +67,8 @@ class Part:
 
 @dataclass
 class Score:
+    """A window's events and timelines, all in absolute samples."""
+
     first_bar: int  # absolute index of the first generated bar
     parts: dict[str, Part]
     beats: list[int]
@@ -136,8 +142,8 @@ def _drums(plan: SongPlan, grid: Grid, bar: int, section: Section, index: int, s
     for s in hat_steps(arr.hat, plan.groove, spb):
         if s >= hat_end:
             break
-        accent = 0.8 if s % 4 == 0 else 0.65 if s % 2 == 0 else 0.5
-        velocity = accent * (0.85 + 0.15 * noise[s % len(noise)])
+        accent = HAT_ACCENT[0 if s % STEPS_PER_BEAT == 0 else 1 if s % 2 == 0 else 2]
+        velocity = accent * (1.0 - HUMANIZE * noise[s % len(noise)])
         parts["open_hat" if s in opens else "hat"].add(grid.step(k0 + s), velocity)
 
 
@@ -154,7 +160,7 @@ def _tones(plan: SongPlan, grid: Grid, bar: int, section: Section, index: int, s
         return grid.step(k0 + s + steps) - grid.step(k0 + s)
 
     if arr.bass is not None:
-        root = place_in_range(root_pc + BASS_ROOT_RANGE[0], *BASS_ROOT_RANGE)
+        root = place_in_range(root_pc, *BASS_ROOT_RANGE)
         base = degree_semitones(plan.mode, degree)
         for s, above, steps in bass_notes(arr.bass, spb):
             if s < end:
@@ -167,7 +173,7 @@ def _tones(plan: SongPlan, grid: Grid, bar: int, section: Section, index: int, s
         for s, steps in chord_hits(arr.chord, spb, plan.chord_bars):
             if s < end:
                 parts["chord"].add(grid.step(k0 + s), 0.8, round(span(s, steps) * LEGATO["chord"]), chord)
-    tonic = place_in_range(60 + plan.key, 54, 66)
+    tonic = place_in_range(plan.key, *LEAD_TONIC_RANGE)
     low, high = LEAD_DEGREE_RANGE
 
     def lead_pitch(rel: int) -> tuple[int, ...]:
@@ -186,7 +192,7 @@ def _tones(plan: SongPlan, grid: Grid, bar: int, section: Section, index: int, s
                 parts["lead"].add(grid.step(k0 + s), 0.95 if s == 0 else 0.85,
                                   round(span(s, steps) * LEGATO["lead"]), lead_pitch(rel))
     elif arr.lead == "arp":
-        rate = 1 if plan.tempo <= 130 else 2  # 16ths at moderate tempi, 8ths when fast
+        rate = 1 if plan.tempo <= ARP_FAST_TEMPO else 2
         shape = ARP_SHAPES[plan.arp]
         for s in range(0, end, rate):
             tone = shape[((index * spb + s) // rate) % len(shape)]

@@ -43,6 +43,7 @@ class ToneDesign:
 
 
 VIBRATO_HZ = 5.5
+FM_INDEX_DECAY = 0.15  # seconds: FM brightness falls from its onset index to the settled one
 LOUDNESS_RMS = 0.45  # every design's notes have this RMS over their first LOUDNESS_SECONDS
 LOUDNESS_SECONDS = 0.5
 
@@ -102,7 +103,7 @@ def _filtered_harmonics(f0: Tensor, t: Tensor, design: ToneDesign, sr: int) -> T
 def _fm(f0: Tensor, t: Tensor, design: ToneDesign) -> Tensor:
     """Two-operator FM (Chowning 1973): sin(w t + I(t) sin(r w t)), index decaying to its floor."""
     ratio, start, floor = design.fm
-    index = floor + (start - floor) * torch.exp(-t / 0.15)
+    index = floor + (start - floor) * torch.exp(-t / FM_INDEX_DECAY)
     modulator = torch.sin(2 * math.pi * _cycles(f0 * ratio, t, 0.0))
     return torch.sin(2 * math.pi * _cycles(f0, t, design.vibrato) + index * modulator)
 

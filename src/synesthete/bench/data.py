@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import functools
 import statistics
 import time
 from typing import Callable
@@ -13,11 +14,13 @@ from torch.utils.data import DataLoader
 from synesthete.bench.machine import machine_info
 from synesthete.config import DataConfig
 from synesthete.data import ProceduralAVDataset, check_visualizers
+from synesthete.data.procedural import warm_worker
 
 
 def _throughput(cfg: DataConfig, workers: int, clips: int, warmup: int) -> float:
     """Clips/s of a DataLoader with `workers` processes, timed after `warmup` clips arrived."""
-    loader = DataLoader(ProceduralAVDataset(cfg), batch_size=None, num_workers=workers)
+    loader = DataLoader(ProceduralAVDataset(cfg), batch_size=None, num_workers=workers,
+                        worker_init_fn=functools.partial(warm_worker, sample_rate=cfg.sample_rate))
     it = iter(loader)
     for _ in range(warmup * workers):
         next(it)

@@ -6,12 +6,13 @@ DataLoader workers render different steps in parallel; DataLoader returns them i
 
 from __future__ import annotations
 
+import functools
 from typing import Any, Iterator
 
 from torch.utils.data import DataLoader, IterableDataset, get_worker_info
 
 from synesthete.config import DataConfig
-from synesthete.data.procedural import check_visualizers, collate_clips, make_clip
+from synesthete.data.procedural import check_visualizers, collate_clips, make_clip, warm_worker
 
 
 class StepBatches(IterableDataset):
@@ -43,4 +44,4 @@ def step_batches(cfg: DataConfig, batch: int, start_step: int, rank: int = 0, wo
     if workers == 0:
         return iter(source)
     return iter(DataLoader(source, batch_size=None, num_workers=workers, prefetch_factor=2,
-                           persistent_workers=False))
+                           worker_init_fn=functools.partial(warm_worker, sample_rate=cfg.sample_rate)))

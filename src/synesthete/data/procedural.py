@@ -14,7 +14,7 @@ from typing import Any, Iterator
 import torch
 from torch.utils.data import IterableDataset, get_worker_info
 
-from synesthete.audio import render_clip
+from synesthete.audio import plan_song, render_clip, warm_caches
 from synesthete.config import ConfigError, DataConfig
 from synesthete.visualizers import REGISTRY, get_visualizer
 
@@ -50,7 +50,7 @@ def make_clip(cfg: DataConfig, index: int, visualizers: list[str] | None = None)
     gen = torch.Generator().manual_seed(clip_seed(cfg.seed, index))
     song_seed = int(torch.randint(0, 2**31 - 1, (1,), generator=gen))
     # Windows start on a frame boundary anywhere in the song, so every section is seen.
-    last_frame = int((cfg.song_seconds - cfg.seconds) * cfg.fps)
+    last_frame = max(0, int((plan_song(song_seed).duration - cfg.seconds) * cfg.fps))
     start = int(torch.randint(0, last_frame + 1, (1,), generator=gen)) / cfg.fps
     vis_name = names[int(torch.randint(0, len(names), (1,), generator=gen))]
 
@@ -66,6 +66,12 @@ def make_clip(cfg: DataConfig, index: int, visualizers: list[str] | None = None)
         "features": music.features,
         "meta": meta,
     }
+
+
+def warm_worker(worker_id: int, sample_rate: int) -> None:
+    """DataLoader `worker_init_fn` (use functools.partial): fill the sound caches up front so
+    no clip pays for first-use synthesis (picklable, for spawn-based workers on macOS)."""
+    warm_caches(sample_rate)
 
 
 def _shard() -> tuple[int, int]:

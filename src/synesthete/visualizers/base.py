@@ -79,11 +79,11 @@ class BaseVisualizer:
         colors = frame_colors(style["palette"], d.lead_pitch)  # [T, 4, 3]
         hot = colors.mean(1, keepdim=True).mul_(0.35).add_(0.65)  # near-white, palette-tinted
         colors = torch.cat([colors, hot], 1)  # [T, 5, 3]
-        # Loudness -> brightness; snare/clap and crash flash the whole frame.
-        gain = 0.55 + 0.75 * d.rms.sqrt() + 0.35 * d.snare + 0.35 * d.crash  # [T]
+        # Loudness -> brightness; snare/clap and crash flash the whole frame; risers build light.
+        gain = 0.55 + 0.75 * d.rms.sqrt() + 0.35 * d.snare + 0.35 * d.crash + 0.3 * d.riser  # [T]
         colors = colors * gain[:, None, None]
         bg = hsv_to_rgb(torch.tensor(style["background"], dtype=torch.float32))  # [3]
-        bg = bg[None] * (1.0 + 1.5 * d.snare + 1.5 * d.crash)[:, None]  # [T, 3]
+        bg = bg[None] * (1.0 + 1.5 * d.snare + 1.5 * d.crash + 2.0 * d.riser)[:, None]  # [T, 3]
         work = max(min(size, 64), int(size * RENDER_SCALE))
         frames = compose(self.draw(d, style, work), colors, bg)  # [T, 3, work, work]
         if work != size:

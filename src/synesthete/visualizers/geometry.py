@@ -37,17 +37,17 @@ class Geometry(BaseVisualizer):
         n, density = style["sides"], style["density"]
         sector = TAU / n
         x, y = axes(size)
-        dy = y - per_frame(0.3 * (0.5 - d.bass_pitch))  # higher bass note, higher centre
+        dy = y + per_frame(d.bass_lift)  # higher bass note, higher centre
         r = (x * x + dy * dy).sqrt_()  # [T, H, W]
         theta = torch.atan2(dy, x)
-        turn = TAU * style["spin"] * d.beats + 0.35 * sector * d.snare + 0.08 * sector * d.tone
+        turn = TAU * style["spin"] * d.beats + 0.15 * d.snare + 0.04 * d.tone  # rad
         scale = 1.0 + 0.2 * d.kick + 0.3 * d.crash  # content size
         # pd: polygon radius of each pixel, in units of the (pulsing) content size.
         phi = theta.sub_(per_frame(turn)).remainder_(sector).sub_(sector / 2)  # from edge normal
         spoke = torch.abs(phi).neg_().add_(sector / 2).mul_(r)  # distance to the vertex rays
         pd = phi.cos_().mul_(r).mul_(per_frame(1.0 / (math.cos(math.pi / n) * scale)))  # [T, H, W]
         u = pd * density  # ring index
-        u -= per_frame(style["flow"] * d.beats + 0.3 * d.hat)
+        u -= per_frame(style["flow"] * d.beats + 0.4 * d.hat)
         line_w = per_frame((px * density / scale).clamp(min=style["width"]))  # >= a pixel
         rings = neon_(stripes(u), line_w).mul_(per_frame(style["width"] / line_w.view(-1)))
         parity = torch.floor(u).remainder_(2.0)  # alternate rings take the second colour

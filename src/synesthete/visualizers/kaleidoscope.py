@@ -36,7 +36,7 @@ class Kaleidoscope(BaseVisualizer):
         wedge = TAU / (2 * style["mirrors"])
         r, theta = polar(size)  # [1, H, W]
         turn = TAU * style["spin"] * d.beats + 0.25 * wedge * d.snare + 0.02 * d.hat
-        zoom = (0.8 + 0.4 * d.bass_pitch) / (1.0 + 0.15 * d.kick + 0.2 * d.crash)  # [T]
+        zoom = (1.0 + 1.2 * d.bass_lift) / (1.0 + 0.15 * d.kick + 0.2 * d.crash)  # [T]
         # Fold: angle within a wedge, mirrored every other wedge: a in [0, wedge].
         a = torch.sub(theta, per_frame(turn)).remainder_(2 * wedge).sub_(wedge).abs_()
         rz = r * per_frame(zoom)  # [T, H, W]

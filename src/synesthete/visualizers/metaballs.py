@@ -38,7 +38,7 @@ class Metaballs(BaseVisualizer):
         count = 2.0 + (MAX_BLOBS - 2) * d.energy  # [T]
         spread = 1.0 + 0.25 * d.snare
         turn = 0.25 * d.tone
-        cy0 = 0.35 * (0.5 - d.bass_pitch)  # higher bass note, higher cluster
+        cy0 = -d.bass_lift  # higher bass note, higher cluster
         field = torch.zeros(d.frames, size, size)
         q = torch.empty(d.frames, size, size)
         for i in range(MAX_BLOBS):

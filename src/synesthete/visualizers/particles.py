@@ -44,7 +44,7 @@ class Particles(BaseVisualizer):
             env = getattr(d, signal) if signal != "ambient" else torch.zeros_like(d.t)
             weight = ramp_(d.energy.clone(), need - 0.15, need) if need else torch.ones_like(d.t)
             if signal == "tone":
-                rest = rest * (0.8 + 0.4 * d.bass_pitch)
+                rest = rest * (1.0 + d.bass_lift)
             radius = rest + throw * env + 0.1 * d.crash  # [T]
             spark = max(style["spark"], 1.2 * px)
             # Angular profile: 1 at each spark's centre, 0 beyond its angular half-width.

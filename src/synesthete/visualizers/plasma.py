@@ -26,7 +26,7 @@ class Plasma(BaseVisualizer):
         return {
             "freq": uniform(gen, 2.0, 3.5),  # pattern radians per unit
             "warp": uniform(gen, 0.6, 1.2),
-            "flow": [sign(gen) * uniform(gen, 0.1, 0.25) for _ in range(4)],  # rad per beat
+            "flow": [sign(gen) * uniform(gen, 0.05, 0.15) for _ in range(4)],  # rad per beat
             "spin": sign(gen) * uniform(gen, 0.005, 0.015),  # turns per beat
             "contours": uniform(gen, 1.2, 1.8),  # lines per unit of the field
             "angle": uniform(gen, 0.0, TAU),  # orientation of the pattern
@@ -35,9 +35,9 @@ class Plasma(BaseVisualizer):
 
     def draw(self, d: Drive, style: dict[str, Any], size: int) -> Layers:
         fl, ph = style["flow"], style["phases"]
-        scale = style["freq"] * (0.8 + 0.4 * d.bass_pitch) / (1.0 + 0.15 * d.kick + 0.2 * d.crash)
+        scale = style["freq"] * (1.0 + 1.2 * d.bass_lift) / (1.0 + 0.15 * d.kick + 0.2 * d.crash)
         u, v = affine(size, style["angle"] + TAU * style["spin"] * d.beats, scale,
-                      dx=0.2 * d.hat, dy=0.1 * d.beats)  # [T, H, W] each
+                      dx=0.3 * d.hat, dy=0.05 * d.beats)  # [T, H, W] each
         warp = per_frame(style["warp"] * (0.6 + 0.4 * d.energy))
         w1 = torch.add(v, per_frame(ph[0] + fl[0] * d.beats + 0.5 * d.snare)).sin_()
         u.addcmul_(w1, warp)

@@ -39,7 +39,7 @@ class Rings(BaseVisualizer):
         px = 2.0 / size
         x, y = axes(size)
         dx = x - per_frame(0.06 * d.snare)
-        dy = y - per_frame(0.3 * (0.5 - d.bass_pitch))  # higher bass note, higher centre
+        dy = y + per_frame(d.bass_lift)  # higher bass note, higher centre
         r = (dx * dx + dy * dy).sqrt_()  # [T, H, W]
         theta = torch.atan2(dy, dx)  # [T, H, W]
         scale = 1.0 + 0.12 * d.kick + 0.2 * d.crash  # [T]

@@ -52,12 +52,19 @@ class Drive:
     def frames(self) -> int:
         return self.t.shape[0]
 
+    @property
+    def bass_lift(self) -> Tensor:
+        """Bass pitch as a signed offset [T]: 0.15 per octave about a mid bass note (midi 38),
+        clamped to +-0.25; songs keep their bass within a few semitones, so the raw column
+        (1/48 per semitone) would barely move anything."""
+        return ((self.bass_pitch - 0.3) * 0.6).clamp_(-0.25, 0.25)
+
     @classmethod
     def from_features(cls, features: Tensor, fps: int, t0: float, tempo: float) -> "Drive":
         """Split features [T, F] into named columns and build the clocks."""
         if features.ndim != 2 or features.shape[1] != NUM_FEATURES:
             raise ValueError(f"features must be [T, {NUM_FEATURES}], got {tuple(features.shape)}")
-        f = features.to(torch.float32)
+        f = features.detach().to("cpu", torch.float32)  # renders run on the CPU
         col = {name: f[:, i] for name, i in FEATURE_INDEX.items()}
         for name in ONSET_COLUMNS:
             col[name] = col[name].clamp(min=0.0).sqrt()

@@ -48,7 +48,7 @@ class Spectrum(BaseVisualizer):
         band = (torch.arange(n, dtype=torch.float32) + 0.5) / n  # [N] 0 = centre, 1 = edge
         # Jumps stay under ~0.15 (10 px at 128): larger ones outrun Farneback's search window.
         height = (0.14 + 0.2 * d.kick[:, None] * _bump(band, 0.0, 0.25)
-                  + 0.12 * d.bass[:, None] * _bump(band, 0.1 + 0.3 * d.bass_pitch, 0.12)
+                  + 0.12 * d.bass[:, None] * _bump(band, 0.25 + d.bass_lift, 0.12)
                   + 0.16 * d.snare[:, None] * _bump(band, 0.45, 0.2)
                   + 0.12 * d.hat[:, None] * _bump(band, 0.8, 0.2)
                   + 0.1 * d.lead[:, None] * _bump(band, d.lead_pitch, 0.1)
@@ -62,7 +62,7 @@ class Spectrum(BaseVisualizer):
         col_h = torch.gather(height, 1, index.long()).view(-1, 1, size)  # [T, 1, W]
         inside = slot - index - 0.5  # position across the slot, [-0.5, 0.5)
         col_mask = fill_(inside.abs_().sub_(0.5 - style["gap"] / 2) * (2.0 / n), px).view(-1, 1, size)
-        horizon = per_frame(0.25 * (0.5 - d.bass_pitch))
+        horizon = per_frame(-0.6 * d.bass_lift)
         ay = (y - horizon).abs_()  # [T, H, 1] distance from the horizon
         depth = col_h - ay  # [T, H, W] how far below the bar's top
         leds = stripes(depth * style["segments"])  # LED gaps ride with the top

@@ -38,7 +38,7 @@ class Strobe(BaseVisualizer):
         cells = style["cells"] * (0.8 + 0.4 * d.energy) / (1.0 + 0.15 * d.kick + 0.2 * d.crash)
         angle = style["angle"] + TAU * style["spin"] * d.beats + 0.03 * d.hat + 0.06 * d.tone
         u, v = affine(size, angle, cells, dx=style["drift"] * d.beats + 0.33 * d.snare,
-                      dy=1.5 * d.bass_pitch)  # [T, H, W] in cells
+                      dy=3.0 * d.bass_lift)  # [T, H, W] in cells
         iu, iv = torch.floor(u), torch.floor(v)
         # Hats light a fresh random set of cells on every 8th note.
         spark = hash2(iu, iv, style["seed"] + 7.31 * torch.floor(2.0 * d.beats).view(-1, 1, 1))

@@ -25,7 +25,7 @@ class Tunnel(BaseVisualizer):
         return {
             "segments": 2 * randint(gen, 4, 8),  # wall lines around the tube
             "depth_scale": uniform(gen, 0.7, 1.1),  # k in u = k / r: ring spacing
-            "speed": uniform(gen, 0.12, 0.25),  # rings passed per beat
+            "speed": uniform(gen, 0.06, 0.12),  # rings passed per beat
             "spin": sign(gen) * uniform(gen, 0.008, 0.02),  # turns per beat
             "twist": uniform(gen, -0.15, 0.15),  # spiral: turns of a segment per ring
             "width": uniform(gen, 0.03, 0.05),  # line half-width, in ring units
@@ -35,7 +35,7 @@ class Tunnel(BaseVisualizer):
         px = 2.0 / size
         x, y = axes(size)
         k, m, w = style["depth_scale"], style["segments"], style["width"]
-        dx = x - per_frame(0.5 * (d.bass_pitch - 0.5))  # [T, 1, W]
+        dx = x - per_frame(d.bass_lift)  # [T, 1, W]
         dy = y - per_frame(0.08 * torch.sin(d.beats * (TAU / 8)))  # [T, H, 1]
         r = (dx * dx + dy * dy).sqrt_()  # [T, H, W]
         zoom = per_frame(k * (1.0 + 0.2 * d.kick + 0.3 * d.crash))
