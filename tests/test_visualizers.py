@@ -35,7 +35,8 @@ def onset_ratio(diff: torch.Tensor, onsets: list[int]) -> float:
     return float(diff[on].mean() / diff[off].mean())
 
 
-def only(columns: dict[str, list[int]], frames: int = 48, fps: int = 16, decay_s: float = 0.12) -> torch.Tensor:
+def only(columns: dict[str, list[int]], frames: int = 48, fps: int = 16, decay_s: float = 0.12
+         ) -> torch.Tensor:
     """Features with just the named activations firing at the given frames, mid energy."""
     f = torch.zeros(frames, NUM_FEATURES)
     t = torch.arange(frames) / fps
@@ -90,14 +91,15 @@ def test_deterministic(name):
 
 
 @pytest.mark.parametrize("name", NAMES)
-def test_windows_continue_the_long_render(name):
-    """Frames [0, 48) at t0=0 and [48, 96) at t0=3 equal one 96-frame pass, up to rounding."""
-    feats, _ = beat_grid(96, 16, seed=2)
+@pytest.mark.parametrize("fps,split,tempo", [(16, 48, 120.0), (24, 40, 128.0)])
+def test_windows_continue_the_long_render(name, fps, split, tempo):
+    """Frames [0, split) at t0=0 and [split, 96) at t0=split/fps equal one 96-frame pass."""
+    feats, _ = beat_grid(96, fps, tempo, seed=2)
     vis, style = get_visualizer(name), style_of(name, 2)
-    whole = vis.render(feats, style, 64, 16, t0=0.0, tempo=120.0)
-    parts = torch.cat([vis.render(feats[:48], style, 64, 16, t0=0.0, tempo=120.0),
-                       vis.render(feats[48:], style, 64, 16, t0=3.0, tempo=120.0)])
-    assert (whole.int() - parts.int()).abs().max() <= 1
+    whole = vis.render(feats, style, 64, fps, t0=0.0, tempo=tempo)
+    parts = torch.cat([vis.render(feats[:split], style, 64, fps, t0=0.0, tempo=tempo),
+                       vis.render(feats[split:], style, 64, fps, t0=split / fps, tempo=tempo)])
+    assert (whole.int() - parts.int()).abs().max() <= 1  # up to float rounding of t
 
 
 @pytest.mark.parametrize("name", NAMES)

@@ -24,7 +24,7 @@ EVENT_COLOURS = {
     "lead": "#5ac8fa",
     "downbeat": "#ffffff",
 }
-"""Instruments drawn on the spectrogram (others are left off to keep it readable)."""
+"""Instruments given an onset lane under the frames (others are left off to keep it readable)."""
 
 
 def _log_mel(audio: torch.Tensor, sample_rate: int, n_mels: int = 64) -> torch.Tensor:
@@ -58,14 +58,14 @@ def contact_sheet(
     # thumbnail k fills the slot [k * width, (k + 1) * width] and shows the frame at its centre
     picks = [min(t - 1, int((k + 0.5) * width * fps)) for k in range(n)]
 
-    fig_w = 14
+    lanes = [name for name in EVENT_COLOURS if events and len(torch.as_tensor(events.get(name, [])).flatten())]
     fig, axes = plt.subplots(
-        len(strips) + 1, 1, figsize=(fig_w, 1.35 * len(strips) + 2.6),
-        gridspec_kw={"height_ratios": [1.0] * len(strips) + [1.6]},
+        len(strips) + 2, 1, figsize=(14, 1.35 * len(strips) + 0.25 * len(lanes) + 2.4),
+        gridspec_kw={"height_ratios": [1.0] * len(strips) + [0.06 + 0.13 * len(lanes), 1.5]},
         sharex=True,
     )
     fig.patch.set_facecolor("#111111")
-    for ax, (label, frames) in zip(axes[:-1], strips):
+    for ax, (label, frames) in zip(axes[:-2], strips):
         ax.set_facecolor("#111111")
         for k, i in enumerate(picks):
             img = frames[i].permute(1, 2, 0).numpy()
@@ -79,27 +79,30 @@ def contact_sheet(
         for spine in ax.spines.values():
             spine.set_visible(False)
 
+    # one lane of onset ticks per instrument: events that coincide stay readable
+    ax = axes[-2]
+    ax.set_facecolor("#181818")
+    for row, name in enumerate(lanes):
+        ts = torch.as_tensor(events[name]).flatten().tolist()
+        y = len(lanes) - 1 - row
+        ax.vlines(ts, y + 0.1, y + 0.9, colors=EVENT_COLOURS[name], linewidth=1.4)
+    ax.set_ylim(0, max(1, len(lanes)))
+    ax.set_yticks([len(lanes) - 0.5 - r for r in range(len(lanes))], lanes)
+    ax.tick_params(axis="y", colors="white", labelsize=6, length=0)
+    for spine in ax.spines.values():
+        spine.set_visible(False)
+
     ax = axes[-1]
     mel = _log_mel(audio, sample_rate)
     ax.imshow(mel.numpy(), origin="lower", aspect="auto", extent=(0, seconds, 0, mel.shape[0]),
               cmap="magma")
-    for name, times in (events or {}).items():
-        if name not in EVENT_COLOURS:
-            continue
-        ts = torch.as_tensor(times).flatten().tolist()
-        if not ts:
-            continue
-        y = {"downbeat": (0.93, 1.0), "kick": (0.0, 0.15)}.get(name, (0.0, 1.0))
-        ax.vlines(ts, y[0] * mel.shape[0], y[1] * mel.shape[0], colors=EVENT_COLOURS[name],
-                  linewidth=0.8, alpha=0.75, label=name)
+    if events is not None and "downbeat" in events:
+        ax.vlines(torch.as_tensor(events["downbeat"]).flatten().tolist(), 0, mel.shape[0],
+                  colors="white", linewidth=0.6, alpha=0.5)
     ax.set_xlim(0, seconds)
     ax.set_xlabel("seconds", color="white")
     ax.set_ylabel("log-mel", color="white", fontsize=8)
     ax.tick_params(colors="white", labelsize=7)
-    if events:
-        leg = ax.legend(loc="upper right", fontsize=6, ncol=8, framealpha=0.4)
-        for text in leg.get_texts():
-            text.set_color("white")
     if title:
         fig.suptitle(title, color="white", fontsize=9)
     fig.tight_layout()

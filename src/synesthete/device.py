@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import os
 
 import torch
 
@@ -31,3 +32,15 @@ def autocast(device: torch.device, enabled: bool) -> contextlib.AbstractContextM
     if not enabled or device.type == "mps":
         return contextlib.nullcontext()
     return torch.autocast(device_type=device.type, dtype=torch.bfloat16)
+
+
+def configure_cpu_threads(data_workers: int) -> int:
+    """Give training the cores the data workers do not use; returns the thread count.
+
+    Measured on a 2-core CPU: a DiT step with 2 intra-op threads beside one busy data worker
+    took 0.4-9.8 s (threads spin-waiting for a core), with 1 thread a steady 0.6 s.
+    """
+    cores = os.cpu_count() or 1
+    threads = max(1, cores - data_workers)
+    torch.set_num_threads(threads)
+    return threads

@@ -15,7 +15,11 @@ from synesthete.visualizers.spectrum import Spectrum
 from synesthete.visualizers.strobe import Strobe
 from synesthete.visualizers.tunnel import Tunnel
 
-REGISTRY: dict[str, Visualizer] = {v.name: v for v in (Geometry(), Kaleidoscope(), Metaballs(), Particles(), Plasma(), Rings(), Spectrum(), Strobe(), Tunnel())}
+REGISTRY: dict[str, Visualizer] = {
+    v.name: v
+    for v in (Geometry(), Kaleidoscope(), Metaballs(), Particles(), Plasma(), Rings(), Spectrum(), Strobe(),
+              Tunnel())
+}
 
 
 def get_visualizer(name: str) -> Visualizer:

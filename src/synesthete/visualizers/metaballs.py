@@ -28,7 +28,8 @@ class Metaballs(BaseVisualizer):
         return {
             "radii": [uniform(gen, 0.09, 0.15) for _ in range(MAX_BLOBS)],
             "orbits": [[uniform(gen, 0.3, 0.65), uniform(gen, 0.25, 0.55)] for _ in range(MAX_BLOBS)],
-            "speeds": [[uniform(gen, -0.1, 0.1), uniform(gen, -0.1, 0.1)] for _ in range(MAX_BLOBS)],  # turns/beat
+            # Lissajous frequencies (turns per beat) and phases, x and y.
+            "speeds": [[uniform(gen, -0.1, 0.1), uniform(gen, -0.1, 0.1)] for _ in range(MAX_BLOBS)],
             "phases": [[uniform(gen, 0.0, TAU), uniform(gen, 0.0, TAU)] for _ in range(MAX_BLOBS)],
             "contours": uniform(gen, 4.0, 6.0),  # rings per blob radius
         }

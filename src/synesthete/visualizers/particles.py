@@ -3,9 +3,10 @@
 Shell k is N_k sparks on a circle: an angular wave cos(N theta - phase) (no per-pixel trig)
 times a radial neon band. An onset throws the shell outward and stretches its sparks into
 streaks; the decay pulls it back. Mappings: tempo -> orbit speed; kick -> inner shell burst
-+ core pulse; snare/clap -> second shell burst + flash; hat -> outer sparkle shell flicks
-out; bass/chord/lead onsets -> fourth shell burst; bass pitch -> that shell's radius; lead
-pitch -> hue; energy -> outer shells fade in (more sparks); crash -> every shell bursts.
++ core pulse; snare/clap -> second shell burst + flash; hat -> sparkle shell flicks out;
+bass/chord/lead onsets -> fourth shell burst; bass pitch -> where that shell's sparks sit
+on their orbit; lead pitch -> hue; energy -> outer shells fade in (more sparks); crash ->
+every shell bursts.
 """
 
 from __future__ import annotations
@@ -43,14 +44,13 @@ class Particles(BaseVisualizer):
                 SHELLS, style["counts"], style["radii"], style["spins"]):
             env = getattr(d, signal) if signal != "ambient" else torch.zeros_like(d.t)
             weight = ramp_(d.energy.clone(), need - 0.15, need) if need else torch.ones_like(d.t)
-            if signal == "tone":
-                rest = rest * (1.0 + d.bass_lift)
+            turn = TAU * spin * d.beats + (2.0 * d.bass_lift if signal == "tone" else 0.0)
             radius = rest + throw * env + 0.1 * d.crash  # [T]
             spark = max(style["spark"], 1.2 * px)
             # Angular profile: 1 at each spark's centre, 0 beyond its angular half-width.
             half_angle = (spark / radius).clamp(max=torch.pi / n)
             edge = per_frame(torch.cos(n * half_angle))
-            dots = ramp_(wave(size, n, n * TAU * spin * d.beats), edge, 1.0).square_()
+            dots = ramp_(wave(size, n, n * turn), edge, 1.0).square_()
             # Radial profile: a neon band, stretched into a streak while the shell flies.
             band = neon_(torch.sub(r, per_frame(radius)), per_frame(spark * (1.0 + 0.8 * env)))
             dots.mul_(band).mul_(per_frame(weight * (0.8 + 0.4 * env)))

@@ -5,7 +5,7 @@ sin(u + p2)), and the field sin(0.7 (u + v) + p3) + sin(v - p4) is drawn as neon
 lines over a two-tone fill: the flowing-liquid look of plasma, with lines for optical flow
 to follow. Mappings: tempo -> flow and rotation speed; kick -> zoom pulse; snare/clap ->
 warp jolt + flash; hat -> small drift jolt; bass/chord/lead onsets -> phase jolt; bass
-pitch -> pattern scale; lead pitch -> hue; energy -> contour density and warp strength.
+pitch -> pattern position; lead pitch -> hue; energy -> contour density and warp strength.
 """
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ import torch
 
 from synesthete.visualizers.base import HIGHLIGHT, BaseVisualizer, Layers, sign, uniform
 from synesthete.visualizers.draw import TAU, affine, contour_lines, per_frame, ramp_
-from synesthete.visualizers.signals import Drive
+from synesthete.visualizers.signals import Drive, against
 
 
 class Plasma(BaseVisualizer):
@@ -35,13 +35,13 @@ class Plasma(BaseVisualizer):
 
     def draw(self, d: Drive, style: dict[str, Any], size: int) -> Layers:
         fl, ph = style["flow"], style["phases"]
-        scale = style["freq"] * (1.0 + 1.2 * d.bass_lift) / (1.0 + 0.15 * d.kick + 0.2 * d.crash)
+        scale = style["freq"] / (1.0 + 0.15 * d.kick + 0.2 * d.crash)
         u, v = affine(size, style["angle"] + TAU * style["spin"] * d.beats, scale,
-                      dx=0.3 * d.hat, dy=0.05 * d.beats)  # [T, H, W] each
+                      dx=0.3 * d.hat, dy=0.05 * d.beats + 1.5 * d.bass_lift)  # [T, H, W] each
         warp = per_frame(style["warp"] * (0.6 + 0.4 * d.energy))
-        w1 = torch.add(v, per_frame(ph[0] + fl[0] * d.beats + 0.5 * d.snare)).sin_()
+        w1 = torch.add(v, per_frame(ph[0] + fl[0] * d.beats + against(fl[0]) * 0.5 * d.snare)).sin_()
         u.addcmul_(w1, warp)
-        w2 = torch.add(u, per_frame(ph[1] + fl[1] * d.beats + 0.3 * d.tone)).sin_()
+        w2 = torch.add(u, per_frame(ph[1] + fl[1] * d.beats + against(fl[1]) * 0.3 * d.tone)).sin_()
         v.addcmul_(w2, warp)
         field = torch.add(u, v).mul_(0.7).add_(per_frame(ph[2] + fl[2] * d.beats)).sin_()
         field += v.sub_(per_frame(ph[3] + fl[3] * d.beats)).sin_()  # field in [-2, 2]

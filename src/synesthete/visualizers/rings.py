@@ -3,7 +3,7 @@
 Ring k sits where r = R_k + A_k cos(m_k theta - phi_k): a circle bent by an m_k-fold wave,
 drawn as a glowing line. Hats add a fine high-harmonic ripple to every ring. Mappings:
 tempo -> ring rotation; kick -> rings expand; snare/clap -> rings jump sideways and twist
-(alternating directions) + wobble grows + flash; hat -> ripple, rings shiver in and out
+(against their spin) + wobble grows + flash; hat -> ripple, rings shiver in and out
 (alternating); bass/chord/lead onsets ->
 wobble grows; bass pitch -> height of the centre; lead pitch -> hue; energy -> number of
 rings; crash -> big expansion.
@@ -17,7 +17,7 @@ import torch
 
 from synesthete.visualizers.base import HIGHLIGHT, BaseVisualizer, Layers, randint, sign, uniform
 from synesthete.visualizers.draw import TAU, axes, glow_, per_frame, ramp_
-from synesthete.visualizers.signals import Drive
+from synesthete.visualizers.signals import Drive, against
 
 MAX_RINGS = 6
 
@@ -55,7 +55,7 @@ class Rings(BaseVisualizer):
             if not bool((lit > 0).any()):
                 continue
             alt = 1.0 if k % 2 == 0 else -1.0
-            twist = alt * 0.15 * d.snare
+            twist = against(spin) * 0.15 * d.snare
             phase = m * (TAU * spin * d.beats + twist)
             amp = style["wobble"] + 0.02 * d.snare + 0.015 * d.tone
             radius = (style["inner"] + k * style["gap"]) * scale + alt * 0.025 * d.hat

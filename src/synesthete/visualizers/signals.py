@@ -15,6 +15,16 @@ from torch import Tensor
 from synesthete.audio.features import FEATURE_INDEX, NUM_FEATURES
 
 
+def against(rate: float) -> float:
+    """The sign opposite a steady drift `rate` (+1.0 or -1.0), for jolts.
+
+    A jolt that pushes against the drift returns *with* it, so after an onset the flow
+    magnitude decays monotonically. A jolt along the drift returns against it: the two
+    cancel, then the drift grows back, and that rise makes spurious optical-flow peaks.
+    """
+    return -1.0 if rate >= 0 else 1.0
+
+
 ONSET_COLUMNS = ("kick", "snare", "clap", "hat", "crash", "bass", "chord", "lead")
 
 
@@ -45,7 +55,6 @@ class Drive:
     tone: Tensor  # strongest of the pitched onsets (bass, chord, lead)
     bass_pitch: Tensor
     lead_pitch: Tensor
-    centroid: Tensor
     energy: Tensor
 
     @property
@@ -84,6 +93,5 @@ class Drive:
             tone=torch.maximum(torch.maximum(col["bass"], col["chord"]), col["lead"]),
             bass_pitch=col["bass_pitch"],
             lead_pitch=col["lead_pitch"],
-            centroid=col["centroid"],
             energy=col["energy"],
         )

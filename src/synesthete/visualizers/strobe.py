@@ -16,7 +16,7 @@ import torch
 
 from synesthete.visualizers.base import HIGHLIGHT, BaseVisualizer, Layers, sign, uniform
 from synesthete.visualizers.draw import TAU, affine, hash2, neon_, per_frame, ramp_
-from synesthete.visualizers.signals import Drive
+from synesthete.visualizers.signals import Drive, against
 
 
 class Strobe(BaseVisualizer):
@@ -27,7 +27,7 @@ class Strobe(BaseVisualizer):
             "cells": uniform(gen, 3.5, 5.5),  # cells per unit length
             "angle": uniform(gen, 0.0, TAU / 4),  # lattice tilt
             "spin": sign(gen) * uniform(gen, 0.003, 0.01),  # turns per beat
-            "drift": sign(gen) * uniform(gen, 0.05, 0.15),  # cells per beat
+            "drift": sign(gen) * uniform(gen, 0.04, 0.1),  # cells per beat
             "fill": uniform(gen, 0.55, 0.8),  # cell size as a fraction of the pitch
             "wave": uniform(gen, 0.5, 1.0),  # wave speed, radians per beat
             "seed": uniform(gen, 0.0, 100.0),  # sparkle hash seed
@@ -36,12 +36,15 @@ class Strobe(BaseVisualizer):
     def draw(self, d: Drive, style: dict[str, Any], size: int) -> Layers:
         px = 2.0 / size
         cells = style["cells"] * (0.8 + 0.4 * d.energy) / (1.0 + 0.15 * d.kick + 0.2 * d.crash)
-        angle = style["angle"] + TAU * style["spin"] * d.beats + 0.03 * d.hat + 0.06 * d.tone
-        u, v = affine(size, angle, cells, dx=style["drift"] * d.beats + 0.33 * d.snare,
-                      dy=3.0 * d.bass_lift)  # [T, H, W] in cells
+        angle = (style["angle"] + TAU * style["spin"] * d.beats
+                 + against(style["spin"]) * (0.05 * d.hat + 0.06 * d.tone))
+        slide = style["drift"] * d.beats + against(style["drift"]) * 0.33 * d.snare
+        u, v = affine(size, angle, cells, dx=slide, dy=3.0 * d.bass_lift)  # [T, H, W] in cells
         iu, iv = torch.floor(u), torch.floor(v)
-        # Hats light a fresh random set of cells on every 8th note.
-        spark = hash2(iu, iv, style["seed"] + 7.31 * torch.floor(2.0 * d.beats).view(-1, 1, 1))
+        # Hats light a fresh random set of cells every 8th note. (The 1/pi offset keeps the
+        # switch off frame boundaries, where float rounding of t could flip it between windows.)
+        eighth = torch.floor(2.0 * d.beats + 1.0 / torch.pi).view(-1, 1, 1)
+        spark = hash2(iu, iv, style["seed"] + 7.31 * eighth)
         spark = ramp_(spark, per_frame(1.0 - 0.35 * d.hat), 1.0).mul_(per_frame(d.hat))
         ring = iu.add_(0.5).abs_().add_(iv.add_(0.5).abs_())  # diamond distance, in cells
         lit = ring.mul_(0.9).sub_(per_frame(style["wave"] * TAU * d.beats)).cos_().mul_(0.5).add_(0.5)

@@ -1,70 +1,63 @@
 """Synthetic beat-grid features for tests and the gallery: exact onsets, no audio needed.
 
-A kick on every beat, snare on 2 and 4, hats on 8ths, a bass note every two beats and a
-lead note on some 8ths, each an activation of 1 at its onset decaying exponentially (the
-feature contract's shape), random held pitches, steady section energy.
+A kick on every beat, snare on 2 and 4, hats on 8ths, a bass note every two beats, a chord
+every four and a lead note on every third 8th; each an activation of 1 in the frame its
+onset falls in, decaying exponentially after (the feature contract's shape), with random
+held pitches and steady section energy.
 """
 
 from __future__ import annotations
+
+import math
 
 import torch
 from torch import Tensor
 
 from synesthete.audio.features import FEATURE_INDEX, NUM_FEATURES
 
-DECAY_S = {"kick": 0.15, "snare": 0.12, "hat": 0.05, "bass": 0.3, "lead": 0.2, "chord": 0.8}
+# Decay time constants (s), close to what the music engine's annotations show for its sounds.
+DECAY_S = {"kick": 0.4, "snare": 0.12, "hat": 0.06, "bass": 0.5, "lead": 0.3, "chord": 1.0}
+
+
+def _grid(n_eighths: int) -> dict[str, list[int]]:
+    """Which 8th notes (by index) each instrument plays."""
+    k = range(n_eighths)
+    return {"kick": [i for i in k if i % 2 == 0], "snare": [i for i in k if i % 4 == 2],
+            "hat": list(k), "bass": [i for i in k if i % 4 == 0], "chord": [i for i in k if i % 8 == 0],
+            "lead": [i for i in k if i % 3 == 1]}
 
 
 def beat_grid(frames: int, fps: int = 16, tempo: float = 120.0, seed: int = 0, t0: float = 0.0,
-              energy: float = 0.8, hats: bool = True, snares: bool = True
-              ) -> tuple[Tensor, dict[str, list[int]]]:
+              energy: float = 0.8) -> tuple[Tensor, dict[str, list[int]]]:
     """Features float32 [frames, F] and onset frame indices per instrument (and "any").
 
-    Onsets sit on the 8th-note grid; an onset at time s lights the first frame at or after s.
+    An onset at s seconds lights frame floor((s - t0) fps), the frame it sounds in.
     """
     gen = torch.Generator().manual_seed(seed)
-    t = t0 + torch.arange(frames, dtype=torch.float32) / fps  # [T]
+    t = t0 + torch.arange(frames, dtype=torch.float32) / fps  # [T] frame start times
     eighth = 30.0 / tempo
-    n8 = int((t0 + frames / fps) / eighth) + 1
-    times: dict[str, list[float]] = {k: [] for k in DECAY_S}
-    bass_notes, lead_notes = [], []
-    for k in range(n8):
-        s = k * eighth
-        if k % 2 == 0:
-            times["kick"].append(s)
-            if snares and (k // 2) % 2 == 1:
-                times["snare"].append(s)
-        if hats:
-            times["hat"].append(s)
-        if k % 4 == 0:
-            times["bass"].append(s)
-            bass_notes.append((s, float(torch.rand((), generator=gen)) * 0.5 + 0.2))
-        if k % 8 == 0:
-            times["chord"].append(s)
-        if k % 3 == 1:
-            times["lead"].append(s)
-            lead_notes.append((s, float(torch.rand((), generator=gen)) * 0.5 + 0.25))
+    grid = _grid(int((t0 + frames / fps) / eighth) + 1)
     f = torch.zeros(frames, NUM_FEATURES)
     onsets: dict[str, list[int]] = {}
-    eps = 1e-4
-    for name, starts in times.items():
-        col = torch.zeros(frames)
-        idx = []
-        for s in starts:
-            dt = t - s
-            col = torch.maximum(col, torch.where(dt >= -eps, torch.exp(-dt.clamp(min=0) / DECAY_S[name]), 0.0))
-            i = int(torch.nonzero(dt >= -eps)[0]) if bool((dt >= -eps).any()) else frames
-            if 0 <= i < frames and dt[i] < 1.0 / fps - eps:
+    for name, hits in grid.items():
+        col, idx = f[:, FEATURE_INDEX[name]], []
+        for s in (k * eighth for k in hits):
+            i = math.floor((s - t0) * fps + 1e-4)
+            if i >= frames:
+                continue
+            after = torch.arange(frames) >= i
+            col.copy_(torch.maximum(col, after * torch.exp(-(t - s).clamp(min=0) / DECAY_S[name])))
+            if i >= 0:
                 idx.append(i)
-        f[:, FEATURE_INDEX[name]] = col
         onsets[name] = idx
-    for name, notes in (("bass_pitch", bass_notes), ("lead_pitch", lead_notes)):
-        col = torch.full((frames,), 0.5)
-        for s, p in notes:
-            col = torch.where(t >= s - eps, p, col)
-        f[:, FEATURE_INDEX[name]] = col
+    for name, hits, lo in (("bass_pitch", grid["bass"], 0.2), ("lead_pitch", grid["lead"], 0.25)):
+        col = f[:, FEATURE_INDEX[name]]
+        col.fill_(0.5)
+        for k in hits:  # the note holds until the next one
+            col[max(math.floor((k * eighth - t0) * fps + 1e-4), 0):] = lo + 0.5 * float(torch.rand((), generator=gen))
     c = FEATURE_INDEX
-    f[:, c["rms"]] = (0.2 + 0.4 * f[:, c["kick"]] + 0.2 * f[:, c["snare"]] + 0.1 * f[:, c["bass"]]).clamp(0, 1)
+    loud = 0.2 + 0.4 * f[:, c["kick"]] + 0.2 * f[:, c["snare"]] + 0.1 * f[:, c["bass"]]
+    f[:, c["rms"]] = loud.clamp(0, 1)
     f[:, c["centroid"]] = 0.2 + 0.3 * f[:, c["hat"]]
     f[:, c["energy"]] = energy
     f[:, c["beat_phase"]] = torch.frac(t * tempo / 60.0)
