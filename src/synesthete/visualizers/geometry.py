@@ -28,7 +28,7 @@ class Geometry(BaseVisualizer):
             "sides": randint(gen, 3, 8),
             "density": uniform(gen, 4.0, 6.0),  # rings per unit radius
             "spin": sign(gen) * uniform(gen, 0.006, 0.015),  # turns per beat
-            "flow": uniform(gen, 0.06, 0.15),  # rings drifting inward per beat
+            "flow": uniform(gen, 0.04, 0.1),  # rings drifting inward per beat
             "width": uniform(gen, 0.09, 0.13),  # line half-width, in ring spacings
         }
 
