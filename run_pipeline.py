@@ -39,7 +39,8 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     p.add_argument("--preset", default=None, help="quick, standard or full (default: quick on CPU, else standard)")
     p.add_argument("--name", default=None, help="run name (default: the preset's)")
     p.add_argument("--out", default="output_test.mp4", help="the generated video")
-    p.add_argument("--stages", default="vae,dit,regression", help="training stages to run, in order")
+    p.add_argument("--stages", default="vae,dit",
+                   help="training stages to run, in order (add ,regression for the MSE baseline)")
     p.add_argument("--debug", action="store_true", help="show tracebacks")
     p.add_argument("overrides", nargs="*", metavar="key.sub=value")
     return p.parse_args(argv)

@@ -136,18 +136,26 @@ class VAEConfig:
     """Cz: latent channels per 8x8 position (chosen by measurement, see README)."""
     kl_weight: float = 1e-4
     """beta of the KL term: small, so latents stay informative but bounded."""
-    grad_weight: float = 1.0
+    mse_weight: float = 1.0
+    """Squared error: what PSNR measures (measured: +1.5 dB at 300 steps over L1 alone)."""
+    l1_weight: float = 1.0
+    grad_weight: float = 0.5
     """L1 on image gradients: the sharpness-preserving term."""
-    pyramid_weight: float = 1.0
+    pyramid_weight: float = 0.5
     """L1 on Laplacian-pyramid bands: sharpness at several scales."""
     frames_per_clip: int = 8
     """Frames drawn from each clip of a batch (batch frames = train.batch x this)."""
+    crop: int | None = 64
+    """Train on random crops this size (the VAE is fully convolutional, so it runs on whole
+    frames after; measured 3.8x cheaper per frame at 64 than at 128); null = whole frames."""
     train: TrainConfig = field(default_factory=lambda: TrainConfig(steps=1500, batch=4, lr=1e-3))
 
     def __post_init__(self) -> None:
         _require(self.latent_channels > 0, "latent_channels", f"must be > 0, got {self.latent_channels}")
         _require(self.kl_weight >= 0, "kl_weight", f"must be >= 0, got {self.kl_weight}")
         _require(self.frames_per_clip > 0, "frames_per_clip", f"must be > 0, got {self.frames_per_clip}")
+        _require(self.crop is None or (self.crop >= 16 and self.crop % 16 == 0), "crop",
+                 f"must be null or a multiple of 16, got {self.crop}")
 
 
 @dataclass

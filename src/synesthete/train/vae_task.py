@@ -33,6 +33,16 @@ def psnr(x_hat: torch.Tensor, x: torch.Tensor) -> float:
     return 10 * math.log10(4.0 / max(mse, 1e-12))
 
 
+def random_crops(frames: torch.Tensor, size: int, gen: torch.Generator) -> torch.Tensor:
+    """One random size x size crop per frame: [N, C, H, W] -> [N, C, size, size]."""
+    n, _, h, w = frames.shape
+    y = torch.randint(0, h - size + 1, (n,), generator=gen, device=gen.device).cpu()
+    x = torch.randint(0, w - size + 1, (n,), generator=gen, device=gen.device).cpu()
+    rows = (y[:, None] + torch.arange(size))[:, None, :, None]                 # [N, 1, size, 1]
+    cols = (x[:, None] + torch.arange(size))[:, None, None, :]                 # [N, 1, 1, size]
+    return frames[torch.arange(n)[:, None, None, None], torch.arange(frames.shape[1])[None, :, None, None], rows, cols]
+
+
 @torch.no_grad()
 def reconstruct(vae: SpatialVAE, frames: torch.Tensor, chunk: int = 64) -> torch.Tensor:
     """Encode to the posterior mean and decode, in chunks: float [N, 3, H, W] -> [N, 3, H, W]."""
@@ -48,7 +58,8 @@ class VAETask:
         self.cfg, self.device = cfg, device
         self.model = build_vae(cfg)
         v = cfg.vae
-        self.loss_fn = VAELoss(grad_weight=v.grad_weight, pyramid_weight=v.pyramid_weight, beta=v.kl_weight)
+        self.loss_fn = VAELoss(l1_weight=v.l1_weight, mse_weight=v.mse_weight, grad_weight=v.grad_weight,
+                               pyramid_weight=v.pyramid_weight, beta=v.kl_weight)
         self.train_cfg = v.train
         self.compat_keys = ["vae.size", "vae.latent_channels", "data.size"]
         self.clips_per_step = v.train.batch
@@ -63,6 +74,9 @@ class VAETask:
         k = min(self.cfg.vae.frames_per_clip, t)
         pick = torch.rand(b, t, generator=gen, device=gen.device).argsort(dim=1)[:, :k].cpu()
         frames = video[torch.arange(b)[:, None], pick].flatten(0, 1)      # [B*k, 3, H, W]
+        crop = self.cfg.vae.crop
+        if crop is not None and crop < frames.shape[-1]:
+            frames = random_crops(frames, crop, gen)                        # [B*k, 3, crop, crop]
         x = to_model_range(frames.to(self.device))
         x_hat, mean, logvar = model(x, sample=True, generator=gen)
         loss, parts = self.loss_fn(x_hat.float(), x, mean.float(), logvar.float())

@@ -1,0 +1,123 @@
+"""End to end on a tiny config: VAE -> DiT -> generation, the pipeline script and `generate`."""
+
+import sys
+from pathlib import Path
+
+import pytest
+import torch
+
+from synesthete.cli import main as cli_main
+from synesthete.config import load_config
+from synesthete.infer import VideoGenerator
+from synesthete.media import read_av, write_av
+from synesthete.train.checkpoint import CheckpointError, read_state
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+import run_pipeline  # noqa: E402
+
+TINY = [
+    "data.size=32", "data.seconds=0.5", "data.val_clips=1", "data.visualizers=[geometry, tunnel]",
+    "vae.crop=null", "vae.frames_per_clip=4",
+    "vae.train.steps=3", "vae.train.batch=1", "vae.train.workers=0", "vae.train.warmup_steps=1",
+    "dit.train.steps=3", "dit.train.batch=1", "dit.train.workers=0", "dit.train.warmup_steps=1",
+    "sample.steps=2",
+]
+
+
+@pytest.fixture(scope="module")
+def tiny_run(tmp_path_factory):
+    """One tiny pipeline run shared by the tests below (about 20 s on a 2-core CPU)."""
+    cwd = tmp_path_factory.mktemp("pipeline")
+    old = Path.cwd()
+    import os
+
+    os.chdir(cwd)
+    try:
+        rc = run_pipeline.main(["--name", "tiny", "--out", "out.mp4", *TINY])
+    finally:
+        os.chdir(old)
+    assert rc == 0
+    return cwd
+
+
+def test_pipeline_writes_video_sheet_and_checkpoints(tiny_run):
+    run = tiny_run / "runs" / "tiny"
+    back = read_av(tiny_run / "out.mp4")
+    assert back.video.shape == (8, 3, 32, 32) and back.audio is not None
+    assert (tiny_run / "out.png").exists() and (run / "config.yaml").exists()
+    for stage in ("vae", "dit"):
+        state = read_state(run / stage / "step_000003")
+        assert state["finished"] and state["config"]["data"]["size"] == 32
+    assert (run / "samples" / "dit" / "step_000003_val0.png").exists()
+    assert "latent_scale" in read_state(run / "dit" / "step_000003")
+
+
+def test_finished_stages_are_skipped(tiny_run, monkeypatch):
+    import os
+
+    monkeypatch.chdir(tiny_run)
+    before = os.path.getmtime(tiny_run / "runs" / "tiny" / "dit" / "step_000003" / "state.json")
+    assert run_pipeline.main(["--name", "tiny", "--out", "again.mp4", *TINY]) == 0
+    assert os.path.getmtime(tiny_run / "runs" / "tiny" / "dit" / "step_000003" / "state.json") == before
+
+
+def test_incompatible_config_is_one_line(tiny_run, monkeypatch, capsys):
+    monkeypatch.chdir(tiny_run)
+    rc = run_pipeline.main(["--name", "tiny", "--out", "x.mp4", *TINY, "vae.latent_channels=4"])
+    err = capsys.readouterr().err.strip().splitlines()[-1]
+    assert rc == 2 and "incompatible config: vae.latent_channels (8 in checkpoint vs 4 now)" in err
+    assert not (tiny_run / "x.mp4").exists()
+
+
+def test_generation_is_deterministic_and_the_right_length(tiny_run):
+    gen = VideoGenerator.from_run(tiny_run / "runs" / "tiny", torch.device("cpu"))
+    audio = torch.randn(1, 16000 + 300) * 0.1                         # 1.02 s at 16 kHz, 16 fps
+    a = gen.generate(audio, seed=3)
+    b = gen.generate(audio, seed=3)
+    c = gen.generate(audio, seed=4)
+    assert a.shape == (17, 3, 32, 32) and a.dtype == torch.uint8     # ceil(16300 / 1000) frames
+    assert torch.equal(a, b) and not torch.equal(a, c)
+    silent = gen.generate(audio, seed=3, drop_audio=True)
+    assert silent.shape == a.shape
+
+
+def test_generate_cli(tiny_run, tmp_path, capsys):
+    src = tmp_path / "song.mp4"
+    t = torch.arange(24000) / 16000
+    write_av(src, torch.zeros(24, 3, 32, 32, dtype=torch.uint8), 16, (0.3 * torch.sin(2 * torch.pi * 220 * t))[None], 16000)
+    out = tmp_path / "gen.mp4"
+    rc = cli_main(["generate", "--audio", str(src), "--run", str(tiny_run / "runs" / "tiny"), "--out", str(out),
+                   "--steps", "2", "--sheet"])
+    assert rc == 0 and out.exists() and out.with_suffix(".png").exists()
+    back = read_av(out)
+    assert back.video.shape[0] >= 24 and back.audio is not None
+
+
+@pytest.mark.parametrize("args, text", [
+    (["--audio", "missing.wav"], "no such file"),
+    (["--steps", "0"], "--steps must be >= 1"),
+    (["--run", "nowhere"], "no run folder"),
+])
+def test_generate_bad_input(tiny_run, tmp_path, capsys, args, text):
+    src = tmp_path / "a.mp4"
+    write_av(src, torch.zeros(4, 3, 32, 32, dtype=torch.uint8), 16, torch.zeros(1, 4000), 16000)
+    base = {"--audio": str(src), "--run": str(tiny_run / "runs" / "tiny"), "--out": str(tmp_path / "o.mp4")}
+    for k, v in zip(args[::2], args[1::2]):
+        base[k] = v if k != "--audio" else str(tmp_path / v)
+    argv = ["generate"] + [x for kv in base.items() for x in kv]
+    assert cli_main(argv) == 2
+    err = capsys.readouterr().err.strip()
+    assert text in err and "\n" not in err and "Traceback" not in err
+    assert not (tmp_path / "o.mp4").exists()
+
+
+def test_presets_load():
+    for name in ("quick", "standard", "full"):
+        cfg = load_config(name)
+        assert cfg.preset == name and cfg.name == name
+
+
+def test_missing_checkpoint_is_clear(tmp_path):
+    with pytest.raises(CheckpointError, match="no dit checkpoint"):
+        VideoGenerator.from_run(tmp_path, torch.device("cpu"))
