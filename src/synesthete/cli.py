@@ -113,6 +113,15 @@ def cmd_generate(args: argparse.Namespace) -> None:
     print(f"wrote {out} ({video.shape[0]} frames, {video.shape[0] / d.fps:.2f} s)")
 
 
+def cmd_bench_train(args: argparse.Namespace) -> None:
+    """Training throughput of the VAE and DiT, fp32 vs bf16; prints one JSON object."""
+    from synesthete.bench.train import bench_train
+    from synesthete.device import pick_device
+
+    cfg = _config(args)
+    print(json.dumps(bench_train(cfg, pick_device(cfg.device), repeats=args.repeats), indent=2))
+
+
 # --- the table ----------------------------------------------------------------------------
 
 
@@ -135,6 +144,7 @@ def build_parser() -> argparse.ArgumentParser:
     commands: dict[str, tuple[Callable, str]] = {
         "preview": (cmd_preview, "render procedural clips to mp4 + contact sheets"),
         "bench-data": (cmd_bench_data, "measure data-engine throughput (JSON)"),
+        "bench-train": (cmd_bench_train, "measure VAE and DiT training throughput, fp32 vs bf16 (JSON)"),
         "generate": (cmd_generate, "generate a video for an audio file with a trained run"),
     }
     for name, (fn, help_) in commands.items():
@@ -149,6 +159,8 @@ def build_parser() -> argparse.ArgumentParser:
         if name == "bench-data":
             p.add_argument("--clips", type=int, default=48, help="clips timed per setting")
             p.add_argument("--workers", default="1,2", help="comma-separated worker counts")
+        if name == "bench-train":
+            p.add_argument("--repeats", type=int, default=5, help="timed steps per setting (median)")
         if name == "generate":
             p.add_argument("--audio", required=True, help="any audio (or video) file FFmpeg decodes")
             p.add_argument("--out", default="out.mp4", help="the mp4 to write")

@@ -1,0 +1,85 @@
+"""`synesthete bench-train`: training throughput of the VAE and the DiT, fp32 vs bf16 autocast.
+
+Model compute only (forward + backward + AdamW step on fixed tensors of the configured shapes),
+so the figure is the models' cost on this device, separate from data rendering.
+"""
+
+from __future__ import annotations
+
+import statistics
+import time
+
+import torch
+
+from synesthete.bench.machine import machine_info
+from synesthete.config import Config
+from synesthete.device import autocast
+from synesthete.diffusion import training_loss
+from synesthete.models import VAELoss
+from synesthete.train.builders import build_denoiser, build_vae
+
+
+def _time_steps(step, repeats: int, warmup: int = 2) -> float:
+    for _ in range(warmup):
+        step()
+    times = []
+    for _ in range(repeats):
+        t0 = time.perf_counter()
+        step()
+        times.append(time.perf_counter() - t0)
+    return statistics.median(times)
+
+
+def bench_train(cfg: Config, device: torch.device, repeats: int = 5) -> dict:
+    results: dict[str, dict] = {}
+    d = cfg.data
+    g = torch.Generator().manual_seed(0)
+
+    vae, loss_fn = build_vae(cfg).to(device), VAELoss()
+    opt = torch.optim.AdamW(vae.parameters(), 1e-4)
+    crop = cfg.vae.crop or d.size
+    frames = cfg.vae.train.batch * cfg.vae.frames_per_clip
+    x = (torch.rand(frames, 3, crop, crop, generator=g) * 2 - 1).to(device)
+
+    dit = build_denoiser(cfg).to(device)
+    dopt = torch.optim.AdamW(dit.parameters(), 1e-4)
+    b = cfg.dit.train.batch
+    lat = torch.randn(b, d.frames, cfg.vae.latent_channels, d.size // vae.downsample, d.size // vae.downsample,
+                      generator=g).to(device)
+    audio = (torch.randn(b, 1, d.samples, generator=g) * 0.1).to(device)
+
+    for precision in ("fp32", "bf16"):
+        if precision == "bf16" and device.type == "mps":
+            continue
+        on = precision == "bf16"
+
+        def vae_step():
+            with autocast(device, on):
+                x_hat, mean, logvar = vae(x)
+                loss, _ = loss_fn(x_hat.float(), x, mean.float(), logvar.float())
+            opt.zero_grad(set_to_none=True)
+            loss.backward()
+            opt.step()
+
+        def dit_step():
+            with autocast(device, on):
+                loss = training_loss(dit, lat, cfg.dit.objective, {"audio": audio}, torch.Generator().manual_seed(1),
+                                     p_uncond=cfg.dit.cond_drop)
+            dopt.zero_grad(set_to_none=True)
+            loss.backward()
+            dopt.step()
+
+        tv, td = _time_steps(vae_step, repeats), _time_steps(dit_step, repeats)
+        results[precision] = {
+            "vae": {"s_per_step": round(tv, 4), "frames_per_step": frames, "crop": crop,
+                    "frames_per_s": round(frames / tv, 1)},
+            "dit": {"s_per_step": round(td, 4), "clips_per_step": b, "clips_per_s": round(b / td, 2)},
+        }
+    return {
+        "benchmark": "bench-train",
+        "device": str(device),
+        "vae_size": cfg.vae.size,
+        "dit_size": cfg.dit.size,
+        "results": results,
+        "machine": machine_info(),
+    }
