@@ -16,7 +16,6 @@ import sys
 import time
 from pathlib import Path
 
-import torch
 import yaml
 from rich.console import Console
 from rich.table import Table

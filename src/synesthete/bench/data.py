@@ -8,7 +8,6 @@ import statistics
 import time
 from typing import Callable
 
-import torch
 from torch.utils.data import DataLoader
 
 from synesthete.bench.machine import machine_info

@@ -12,7 +12,6 @@ infinite pre-activation (vanishing gradient, greyish blacks); a linear head reac
 exactly under an L1 loss. Clamp to [-1, 1] only when turning latents into pictures.
 """
 
-import math
 
 import torch
 import torch.nn as nn

@@ -32,7 +32,6 @@ class Kaleidoscope(BaseVisualizer):
         }
 
     def draw(self, d: Drive, style: dict[str, Any], size: int) -> Layers:
-        px = 2.0 / size
         wedge = TAU / (2 * style["mirrors"])
         r, theta = polar(size)  # [1, H, W]
         jolt = against(style["spin"]) * (0.25 * wedge * d.snare + 0.04 * d.hat)  # rad
