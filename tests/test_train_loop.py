@@ -122,6 +122,13 @@ def test_nan_steps_are_skipped_then_rolled_back(tmp_path):
     assert read_state(latest_checkpoint(tmp_path / "r" / "toy"))["lr_scale"] == 0.5
 
 
+def test_validation_at_epoch_ends(tmp_path):
+    task = ToyTask(steps=30)
+    fit(task, _cfg(epoch_size=16 * 12), tmp_path, torch.device("cpu"), progress=False)  # 12 steps an epoch
+    rows = [json.loads(line) for line in (tmp_path / "metrics.jsonl").read_text().splitlines()]
+    assert [r["step"] for r in rows if "val_loss" in r] == [12, 24, 30]
+
+
 def test_lr_schedule():
     cfg = TrainConfig(steps=100, lr=1.0, warmup_steps=10)
     assert lr_at(0, cfg) == pytest.approx(0.1) and lr_at(9, cfg) == pytest.approx(1.0)

@@ -177,6 +177,10 @@ def fit(task: Task, cfg: Config, run_dir: Path, device: torch.device,
     tracker = Tracker(Path(run_dir), task.name, cfg.to_dict(), cfg.wandb.mode, cfg.wandb.project,
                       enabled=info.main)
     trainable = [p for p in tr.model.parameters() if p.requires_grad]
+    # Validation comes at each epoch end when the stream has epochs, else every val_every steps.
+    val_every = tcfg.val_every
+    if cfg.data.epoch_size is not None:
+        val_every = max(1, cfg.data.epoch_size // (task.clips_per_step * info.world))
     batches = task.batches(tr.step, info.rank, info.world)
     bad_in_a_row = 0
     t_last, steps_since = time.perf_counter(), 0
@@ -234,7 +238,7 @@ def fit(task: Task, cfg: Config, run_dir: Path, device: torch.device,
                 bar.update(bar_task, completed=tr.step)
 
             end = tr.step == tcfg.steps
-            if tr.step % tcfg.val_every == 0 or end:
+            if tr.step % val_every == 0 or end:
                 if info.main:
                     tr.model.eval()
                     result = task.validate(tr.ema.model, tr.step, Path(run_dir) / "samples" / task.name)
