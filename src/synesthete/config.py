@@ -109,7 +109,8 @@ class TrainConfig:
     """bf16 autocast on CUDA / CPU (measured: see README); MPS stays float32."""
     log_every: int = 10
     val_every: int = 500
-    """Steps between validations (the stream's "epoch"): samples + contact sheets."""
+    """Steps between validations (samples + contact sheets) when data.epoch_size is null;
+    with epochs, validation comes at each epoch end instead."""
     ckpt_every: int = 500
     max_bad_steps: int = 5
     """Non-finite losses in a row before rolling back to the last checkpoint at half the LR."""

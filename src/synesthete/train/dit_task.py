@@ -16,7 +16,7 @@ from torch import nn
 
 from synesthete.config import Config
 from synesthete.contact_sheet import contact_sheet
-from synesthete.data import ProceduralAVDataset
+from synesthete.data import ProceduralAVDataset, make_clip
 from synesthete.data.batches import step_batches
 from synesthete.diffusion import training_loss
 from synesthete.eval.pulse import pulse_stats
@@ -42,8 +42,6 @@ def encode_video(vae: SpatialVAE, video: torch.Tensor, device: torch.device, chu
 @torch.no_grad()
 def latent_stats(vae: SpatialVAE, cfg: Config, device: torch.device) -> tuple[list[float], list[float]]:
     """Per-channel mean and std of the latents of STATS_CLIPS fixed training clips."""
-    from synesthete.data import make_clip
-
     first = 1 << 39  # far above any index a run reaches, below the validation range
     zs = [encode_video(vae, make_clip(cfg.data, first + i)["video"][None], device) for i in range(STATS_CLIPS)]
     z = torch.cat(zs).transpose(0, 2).flatten(1)                          # [Cz, N*T*h*w]
