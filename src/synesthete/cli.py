@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 from pathlib import Path
 from typing import Callable
@@ -74,43 +75,94 @@ def cmd_bench_data(args: argparse.Namespace) -> None:
     print(json.dumps(result, indent=2))
 
 
+def _check_generate_args(args: argparse.Namespace) -> None:
+    """Every number and path of `generate`, checked before any model is loaded."""
+    checks = [
+        (args.steps is None or args.steps >= 1, f"--steps must be >= 1, got {args.steps}"),
+        (args.guidance is None or args.guidance >= 0, f"--guidance must be >= 0, got {args.guidance}"),
+        (args.overlap is None or args.overlap >= 0, f"--overlap must be >= 0, got {args.overlap}"),
+        (args.fps is None or args.fps >= 1, f"--fps must be >= 1, got {args.fps}"),
+        (args.size is None or (args.size >= 16 and args.size % 2 == 0),
+         f"--size must be an even number >= 16, got {args.size}"),
+        (args.start >= 0, f"--start must be >= 0, got {args.start}"),
+        (args.duration is None or args.duration > 0, f"--duration must be > 0, got {args.duration}"),
+        (args.audio is not None or args.duration is not None,
+         "give --audio FILE, or --duration SECONDS for audio-free generation"),
+    ]
+    for ok, message in checks:
+        if not ok:
+            raise UsageError(message)
+    out = Path(args.out)
+    if out.suffix.lower() != ".mp4":
+        raise UsageError(f"--out must name an .mp4 file, got {out}")
+    if not out.parent.is_dir():
+        raise UsageError(f"cannot write {out}: folder {out.parent} does not exist")
+    if out.is_dir():
+        raise UsageError(f"cannot write {out}: it is a folder")
+    if not os.access(out.parent, os.W_OK):
+        raise UsageError(f"cannot write {out}: folder {out.parent} is not writable")
+    if not Path(args.run).is_dir():
+        raise UsageError(f"no run folder {args.run} (train one with: uv run python run_pipeline.py)")
+
+
 def cmd_generate(args: argparse.Namespace) -> None:
-    """A video for any audio file FFmpeg decodes, written as h264 + aac mp4."""
+    """A video for any audio (or video) file FFmpeg decodes, any length: h264 + the original audio in an mp4.
+
+    Long audio streams through overlapping windows (warm start + Hann cross-fade), so memory
+    stays flat; without --audio, --duration gives audio-free generation (the null embedding).
+    """
+    import time
+
     import torch
-    from rich.progress import Progress
+    from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
 
     from synesthete.device import pick_device
     from synesthete.infer import VideoGenerator
-    from synesthete.infer.render import render_to_file
-    from synesthete.media import read_audio
+    from synesthete.infer.generate import Silence
+    from synesthete.infer.render import render_stream
+    from synesthete.media import AudioReader
 
-    if args.steps is not None and args.steps < 1:
-        raise UsageError(f"--steps must be >= 1, got {args.steps}")
-    if args.guidance is not None and args.guidance < 0:
-        raise UsageError(f"--guidance must be >= 0, got {args.guidance}")
-    out = Path(args.out)
-    if not out.parent.is_dir():
-        raise UsageError(f"cannot write {out}: folder {out.parent} does not exist")
-    run = Path(args.run)
-    if not run.is_dir():
-        raise UsageError(f"no run folder {run} (train one with: uv run python run_pipeline.py)")
-    gen = VideoGenerator.from_run(run, pick_device(args.device))
+    _check_generate_args(args)
+    gen = VideoGenerator.from_run(Path(args.run), pick_device(args.device))
     d = gen.cfg.data
-    audio, _ = read_audio(args.audio, sample_rate=d.sample_rate)
-    if not bool(torch.isfinite(audio).all()):
-        raise UsageError(f"{args.audio} holds NaN or infinite samples")
-    if args.max_seconds is not None:
-        audio = audio[:, : int(args.max_seconds * d.sample_rate)]
-    if audio.shape[-1] == 0:
-        raise UsageError(f"{args.audio} holds no audio samples")
-    with Progress(console=_console(), transient=True) as bar:
-        task = bar.add_task("generate", total=None)
-        video = render_to_file(
-            gen, audio, out, seed=args.seed, steps=args.steps, guidance=args.guidance,
-            sheet=out.with_suffix(".png") if args.sheet else None, title=f"generated from {args.audio}",
-            on_window=lambda i, n: bar.update(task, completed=i, total=n),
-        )
-    print(f"wrote {out} ({video.shape[0]} frames, {video.shape[0] / d.fps:.2f} s)")
+    if args.audio is not None:
+        source = AudioReader(args.audio, sample_rate=d.sample_rate, mono=True, start=args.start,
+                             duration=args.duration)
+        if source.peek(d.samples_per_frame).shape[-1] == 0:
+            raise UsageError(f"{args.audio} holds no audio samples" + (f" after {args.start} s" if args.start else ""))
+        native = AudioReader(args.audio, start=args.start, duration=args.duration)
+        seconds = source.duration_hint
+        mux = dict(native=native, native_rate=native.sample_rate, native_channels=native.num_channels)
+    else:
+        source, seconds, mux = Silence(round(args.duration * d.sample_rate)), args.duration, {}
+    out = Path(args.out)
+    fps = args.fps or d.fps
+    columns = [TextColumn("generate"), BarColumn(), TextColumn("{task.completed:.0f}/{task.total:.0f} s"),
+               TextColumn("{task.fields[rtf]}"), TimeElapsedColumn(), TextColumn("eta"), TimeRemainingColumn()]
+    t0 = time.perf_counter()
+    with Progress(*columns, console=_console(), transient=True) as bar:
+        task = bar.add_task("generate", total=seconds, rtf="")
+
+        def advance(frames: int) -> None:
+            done = bar.tasks[0].completed + frames / d.fps
+            rtf = done / max(time.perf_counter() - t0, 1e-9)
+            bar.update(task, completed=done, total=max(seconds or 0.0, done), rtf=f"{rtf:.2f}x real time")
+
+        result = render_stream(gen, source, out, **mux, size=args.size, fps=fps, seed=args.seed,
+                               steps=args.steps, guidance=args.guidance, sampler=args.sampler,
+                               drop_audio=args.audio is None, overlap=args.overlap,
+                               keep_seconds=30.0 if args.sheet else 0.0, on_frames=advance)
+    wall = time.perf_counter() - t0
+    if args.sheet:
+        from synesthete.contact_sheet import contact_sheet
+        from synesthete.media import read_audio
+
+        n = result.video.shape[0] * d.samples_per_frame
+        audio = read_audio(out, sample_rate=d.sample_rate)[0][:, :n] if args.audio else torch.zeros(1, n)
+        contact_sheet(out.with_suffix(".png"), result.video, audio, d.fps, d.sample_rate,
+                      title=f"generated from {args.audio or 'no audio'} (first {result.video.shape[0] / d.fps:.0f} s)")
+    print(f"wrote {out} ({result.frames} frames at {fps} fps, {result.seconds:.2f} s; "
+          f"{result.seconds / wall:.2f}x real time)")
 
 
 def cmd_bench_train(args: argparse.Namespace) -> None:
@@ -162,15 +214,21 @@ def build_parser() -> argparse.ArgumentParser:
         if name == "bench-train":
             p.add_argument("--repeats", type=int, default=5, help="timed steps per setting (median)")
         if name == "generate":
-            p.add_argument("--audio", required=True, help="any audio (or video) file FFmpeg decodes")
+            p.add_argument("--audio", default=None, help="any audio (or video) file FFmpeg decodes")
             p.add_argument("--out", default="out.mp4", help="the mp4 to write")
             p.add_argument("--run", "--checkpoint", dest="run", default="runs/quick", help="a trained run folder")
             p.add_argument("--seed", type=int, default=None)
             p.add_argument("--steps", type=int, default=None, help="sampler steps (default: the run's)")
             p.add_argument("--guidance", type=float, default=None, help="CFG scale (default: the run's)")
-            p.add_argument("--max-seconds", type=float, default=None, help="only the first S seconds")
+            p.add_argument("--sampler", choices=["ddim", "euler"], default=None, help="default: the run's")
+            p.add_argument("--overlap", type=int, default=None, help="frames shared by neighbouring windows")
+            p.add_argument("--size", type=int, default=None, help="output frame size in pixels (default: the model's)")
+            p.add_argument("--fps", type=int, default=None, help="output frame rate (default: the model's)")
+            p.add_argument("--start", type=float, default=0.0, help="start S seconds into the audio")
+            p.add_argument("--duration", type=float, default=None,
+                           help="only D seconds; without --audio, audio-free generation of D seconds")
             p.add_argument("--device", default="auto")
-            p.add_argument("--sheet", action="store_true", help="also save a contact sheet PNG")
+            p.add_argument("--sheet", action="store_true", help="also save a contact sheet PNG (first 30 s)")
     return parser
 
 

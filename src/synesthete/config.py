@@ -200,10 +200,13 @@ class SampleConfig:
     guidance: float = 3.0
     """Classifier-free guidance scale: 0 = unconditional, 1 = plain conditional."""
     seed: int = 0
+    overlap: int = 8
+    """Frames shared by neighbouring windows in long-form generation (warm start + Hann cross-fade)."""
 
     def __post_init__(self) -> None:
-        _require(self.steps >= 1, "steps", f"must be >= 1, got {self.steps}")
-        _require(self.guidance >= 0, "guidance", f"must be >= 0, got {self.guidance}")
+        _require(self.steps >= 1, "sample.steps", f"must be >= 1, got {self.steps}")
+        _require(self.guidance >= 0, "sample.guidance", f"must be >= 0, got {self.guidance}")
+        _require(self.overlap >= 0, "sample.overlap", f"must be >= 0, got {self.overlap}")
 
 
 @dataclass

@@ -49,7 +49,12 @@ class AVWriter:
             raise MediaError(f"cannot write {self.path}: folder {self.path.parent} is not writable")
         if height % 2 or width % 2:
             raise MediaError(f"h264 yuv420p needs even frame sizes, got {width}x{height}")
-        fd, tmp = tempfile.mkstemp(prefix=f".{self.path.stem}.", suffix=".mp4", dir=self.path.parent)
+        if self.path.is_dir():
+            raise MediaError(f"cannot write {self.path}: it is a folder")
+        try:
+            fd, tmp = tempfile.mkstemp(prefix=f".{self.path.stem}.", suffix=".mp4", dir=self.path.parent)
+        except OSError as e:
+            raise MediaError(f"cannot write {self.path}: {e.strerror}") from None
         os.close(fd)
         self._tmp = Path(tmp)
         self._encoder = Encoder()
@@ -140,9 +145,86 @@ def read_audio(path: str | Path, sample_rate: int | None = None, mono: bool = Tr
         decoder = AudioDecoder(str(path), sample_rate=sample_rate, num_channels=1 if mono else None)
         samples = decoder.get_all_samples()
     except Exception as e:  # torchcodec raises RuntimeError/ValueError with FFmpeg's words
-        reason = str(e).strip().splitlines()[0] if str(e).strip() else e.__class__.__name__
-        raise MediaError(f"cannot decode audio from {path}: {reason}") from None
+        raise MediaError(f"cannot decode audio from {path}: {_reason(e)}") from None
     return samples.data.to(torch.float32), int(samples.sample_rate)
+
+
+class AudioReader:
+    """Sequential, chunked decoding of a file's audio: bounded memory for hours of sound.
+
+    `read(n)` returns the next n samples (fewer at the end, then empty) as float32 [C, n],
+    resampled to `sample_rate` and downmixed to mono when asked. The timeline starts at the
+    first decoded sample, so two readers of one file (model rate and native rate) stay aligned.
+    `start`/`duration` (seconds) cut a span. NaN or infinite samples are a MediaError.
+    """
+
+    def __init__(self, path: str | Path, sample_rate: int | None = None, mono: bool = False,
+                 start: float = 0.0, duration: float | None = None, chunk_seconds: float = 20.0):
+        path = Path(path)
+        if not path.is_file():
+            raise MediaError(f"no such file: {path}")
+        if path.stat().st_size == 0:
+            raise MediaError(f"{path} is empty")
+        try:
+            self._decoder = AudioDecoder(str(path), sample_rate=sample_rate, num_channels=1 if mono else None)
+        except Exception as e:
+            raise MediaError(f"cannot decode audio from {path}: {_reason(e)}") from None
+        meta = self._decoder.metadata
+        self.path = path
+        self.sample_rate = int(sample_rate or meta.sample_rate)
+        self.num_channels = 1 if mono else int(meta.num_channels)
+        begin = meta.begin_stream_seconds or 0.0
+        header = meta.duration_seconds
+        self.duration_hint = None if header is None else max(0.0, header - start)
+        if duration is not None:
+            self.duration_hint = duration if self.duration_hint is None else min(duration, self.duration_hint)
+        self._pos = begin + start                        # next decode position, seconds
+        self._end = None if duration is None else begin + start + duration
+        self._left = None if duration is None else round(duration * self.sample_rate)
+        self._chunk = chunk_seconds
+        self._buf = torch.zeros(self.num_channels, 0)
+        self._done = False
+
+    def _decode_next(self) -> None:
+        stop = self._pos + self._chunk if self._end is None else min(self._pos + self._chunk, self._end)
+        if stop <= self._pos:
+            self._done = True
+            return
+        try:
+            data = self._decoder.get_samples_played_in_range(self._pos, stop).data
+        except RuntimeError as e:
+            if "No audio frames were decoded" in str(e):   # past the end of the stream
+                self._done = True
+                return
+            raise MediaError(f"cannot decode audio from {self.path}: {_reason(e)}") from None
+        if not bool(torch.isfinite(data).all()):
+            raise MediaError(f"{self.path} holds NaN or infinite samples")
+        self._pos = stop
+        if data.shape[-1] == 0:
+            self._done = True
+        self._buf = torch.cat([self._buf, data.to(torch.float32)], dim=-1)
+
+    def peek(self, n: int) -> torch.Tensor:
+        """The next (up to) n samples without consuming them (to check a file before writing)."""
+        if self._left is not None:
+            n = min(n, self._left)
+        while self._buf.shape[-1] < n and not self._done:
+            self._decode_next()
+        return self._buf[:, :n]
+
+    def read(self, n: int) -> torch.Tensor:
+        """The next (up to) n samples, float32 [C, <= n]."""
+        out = self.peek(n)
+        self._buf = self._buf[:, out.shape[-1]:]
+        if self._left is not None:
+            self._left -= out.shape[-1]
+        return out
+
+
+def _reason(e: Exception) -> str:
+    """The first line of a decoder's message (torchcodec passes FFmpeg's words through)."""
+    text = str(e).strip()
+    return text.splitlines()[0] if text else e.__class__.__name__
 
 
 def read_av(path: str | Path) -> AVClip:

@@ -1,7 +1,7 @@
 """Audio -> video with the trained models: sample latents with the DiT, decode with the VAE.
 
-Generation is windowed from the start: audio is cut into windows of the training clip length
-(`data.seconds`); a 3 s clip is one window. Windows are sampled in order.
+Audio of any length is cut into overlapping windows of the training clip length (`data.seconds`),
+sampled in order and streamed out as they finish (infer.windows has the plan and the blend).
 """
 
 from __future__ import annotations
@@ -9,13 +9,16 @@ from __future__ import annotations
 import hashlib
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable
+from typing import Callable, Iterator, Protocol
 
 import torch
 
 from synesthete.config import Config
 from synesthete.diffusion import cfg_denoiser, sample_ddim, sample_euler_flow, to_denoiser
+from synesthete.diffusion.warm_start import warm_start
+from synesthete.infer.windows import blend, crossfade_weights, next_window_start
 from synesthete.models import AudioDiT, SpatialVAE
+from synesthete.train.checkpoint import CheckpointError
 from synesthete.train.builders import build_denoiser, build_vae, load_trained, stage_checkpoint
 from synesthete.train.vae_task import to_uint8
 
@@ -38,7 +41,10 @@ class VideoGenerator:
     @classmethod
     def from_run(cls, run_dir: Path, device: torch.device) -> "VideoGenerator":
         model, cfg, state = load_trained(stage_checkpoint(run_dir, "dit"), build_denoiser, device)
-        vae, _, _ = load_trained(stage_checkpoint(run_dir, "vae"), build_vae, device)
+        vae, vae_cfg, _ = load_trained(stage_checkpoint(run_dir, "vae"), build_vae, device)
+        if vae_cfg.vae.latent_channels != cfg.vae.latent_channels:
+            raise CheckpointError(f"{run_dir}: the DiT expects {cfg.vae.latent_channels} latent channels, "
+                                  f"the VAE makes {vae_cfg.vae.latent_channels}")
         set_latent_stats(vae, state)
         return cls(vae, model, cfg, device)
 
@@ -49,8 +55,12 @@ class VideoGenerator:
     @torch.no_grad()
     def sample_latents(self, audio: torch.Tensor, noise: torch.Tensor, steps: int, guidance: float,
                        sampler: str | None = None, drop_audio: bool = False,
-                       callback: Callable | None = None) -> torch.Tensor:
-        """audio [B, 1, T * spf], noise [B, T, Cz, h, w] -> normalised latents [B, T, Cz, h, w]."""
+                       callback: Callable | None = None, known: torch.Tensor | None = None) -> torch.Tensor:
+        """audio [B, 1, T * spf], noise [B, T, Cz, h, w] -> normalised latents [B, T, Cz, h, w].
+
+        `known` [B, n, Cz, h, w]: clean latents of the first n frames (a sliding window's
+        overlap with the previous one), held in place with a fading weight (warm start).
+        """
         tokens, _ = self.model.audio_encoder(audio.to(self.device))       # encoded once per window
         denoiser = to_denoiser(self.model.dit, self.cfg.dit.objective)
         if drop_audio:
@@ -58,6 +68,8 @@ class VideoGenerator:
                                        "drop_audio": torch.ones(audio.shape[0], dtype=torch.bool, device=self.device)}
         else:
             guided, extra = cfg_denoiser(denoiser, guidance), {"audio": tokens}
+        if known is not None and known.shape[1]:
+            guided = warm_start(guided, known.to(self.device), crossfade_weights(known.shape[1]))
         sampler = sampler or self.cfg.sample.sampler
         if sampler == "euler":
             return sample_euler_flow(guided, noise.to(self.device), steps, extra_args=extra, callback=callback)
@@ -72,29 +84,112 @@ class VideoGenerator:
         return frames.unflatten(0, (b, t))
 
     @torch.no_grad()
-    def generate(self, audio: torch.Tensor, seed: int | None = None, steps: int | None = None,
-                 guidance: float | None = None, sampler: str | None = None, drop_audio: bool = False,
-                 on_window: Callable[[int, int], None] | None = None) -> torch.Tensor:
-        """audio float [1, L] at the model's sample rate -> uint8 video [ceil(L / spf), 3, H, W]."""
+    def stream(self, audio: "AudioSource", seed: int | None = None, steps: int | None = None,
+               guidance: float | None = None, sampler: str | None = None, drop_audio: bool = False,
+               overlap: int | None = None, windows: list | None = None,
+               on_frames: Callable[[int], None] | None = None) -> Iterator[torch.Tensor]:
+        """Yield uint8 frames [n, 3, H, W] in order as windows finish, for audio of any length.
+
+        `audio.read(n)` hands out the model-rate mono signal ([1, <= n]; empty at the end), so
+        neither the song nor the video is ever held whole: memory is one window plus its overlap.
+        The video has ceil(samples / samples_per_frame) frames. Windows of the training clip
+        length overlap by `overlap` frames (at most half a window); each warm-starts from the
+        shared frames and the overlap is Hann cross-faded (infer.windows). `windows` (a list)
+        receives each (start, length); `on_frames(n)` is told how many frames were finished.
+        """
         s = self.cfg.sample
         seed = s.seed if seed is None else seed
         steps = s.steps if steps is None else steps
         guidance = s.guidance if guidance is None else guidance
-        spf = self.cfg.data.samples_per_frame
-        total = -(-audio.shape[-1] // spf)
-        audio = torch.nn.functional.pad(audio.reshape(1, -1), (0, total * spf - audio.shape[-1]))
+        window, spf = self.frames_per_window, self.cfg.data.samples_per_frame
+        overlap = min(s.overlap if overlap is None else overlap, window // 2)
         cz, h = self.cfg.vae.latent_channels, self.cfg.data.size // self.vae.downsample
-        out = []
-        starts = list(range(0, total, self.frames_per_window))
-        for w, f0 in enumerate(starts):
-            t = min(self.frames_per_window, total - f0)
-            chunk = audio[:, f0 * spf:(f0 + t) * spf][None]                   # [1, 1, t*spf]
-            noise = torch.randn(1, t, cz, h, h, generator=window_generator(seed, w))
-            lat = self.sample_latents(chunk, noise, steps, guidance, sampler, drop_audio)
-            out.append(self.decode(lat)[0])
-            if on_window is not None:
-                on_window(w + 1, len(starts))
-        return torch.cat(out)
+
+        sound = torch.zeros(1, 0)          # model-rate audio from frame `first` on
+        first, total = 0, None             # `total` (frames) is known once the audio has ended
+
+        def need(frames: int) -> None:     # buffer audio up to frame `frames` (or the end)
+            nonlocal sound, total
+            missing = (frames - first) * spf - sound.shape[-1]
+            if total is None and missing > 0:
+                got = audio.read(missing).reshape(1, -1).float()
+                sound = torch.cat([sound, got], dim=-1)
+                if got.shape[-1] < missing:
+                    total = first + -(-sound.shape[-1] // spf)
+
+        need(window)
+        if total == 0:
+            return
+        latents = torch.zeros(1, 0, cz, h, h)  # finished-but-unwritten latents from frame `first` on
+        start, w = 0, 0
+        while True:
+            length = window if total is None else min(window, total - start)
+            a = sound[:, (start - first) * spf:(start - first + length) * spf]
+            a = torch.nn.functional.pad(a, (0, length * spf - a.shape[-1]))[None]       # [1, 1, length*spf]
+            known = latents[:, start - first:]                                             # shared frames
+            noise = torch.randn(1, length, cz, h, h, generator=window_generator(seed, w))
+            lat = self.sample_latents(a, noise, steps, guidance, sampler, drop_audio, known=known).cpu()
+            n = known.shape[1]
+            if n:
+                lat = torch.cat([blend(known[0], lat[0, :n])[None], lat[:, n:]], dim=1)
+            latents = torch.cat([latents[:, :start - first], lat], dim=1)
+            if windows is not None:
+                windows.append((start, length))
+            need(start + window + max(1, window - overlap))   # audio of the next window: tells if it ends
+            if total is not None and start + length >= total:
+                nxt = total
+            else:
+                nxt = next_window_start(start, window, overlap, total)
+            done, latents = latents[:, :nxt - first], latents[:, nxt - first:]
+            sound = sound[:, (nxt - first) * spf:]
+            first = nxt
+            if done.shape[1]:
+                yield self.decode(done)[0]
+                if on_frames is not None:
+                    on_frames(done.shape[1])
+            if first >= (total if total is not None else float("inf")):
+                return
+            start, w = nxt, w + 1
+
+    @torch.no_grad()
+    def generate(self, audio: torch.Tensor, seed: int | None = None, steps: int | None = None,
+                 guidance: float | None = None, sampler: str | None = None, drop_audio: bool = False,
+                 overlap: int | None = None, windows: list | None = None) -> torch.Tensor:
+        """audio float [1, L] at the model's sample rate -> uint8 video [ceil(L / spf), 3, H, W]."""
+        frames = list(self.stream(TensorAudio(audio), seed=seed, steps=steps, guidance=guidance,
+                                  sampler=sampler, drop_audio=drop_audio, overlap=overlap, windows=windows))
+        if not frames:
+            return torch.zeros(0, 3, self.cfg.data.size, self.cfg.data.size, dtype=torch.uint8)
+        return torch.cat(frames)
+
+
+class AudioSource(Protocol):
+    def read(self, n: int) -> torch.Tensor:
+        """The next (up to) n samples [1, <= n]; empty once the audio has ended."""
+
+
+class TensorAudio:
+    """An in-memory signal as an AudioSource."""
+
+    def __init__(self, audio: torch.Tensor):
+        self.audio, self.pos = audio.reshape(1, -1), 0
+
+    def read(self, n: int) -> torch.Tensor:
+        out = self.audio[:, self.pos:self.pos + n]
+        self.pos += out.shape[-1]
+        return out
+
+
+class Silence:
+    """`samples` of silence as an AudioSource, without holding them (audio-free generation)."""
+
+    def __init__(self, samples: int):
+        self.left = samples
+
+    def read(self, n: int) -> torch.Tensor:
+        n = max(0, min(n, self.left))
+        self.left -= n
+        return torch.zeros(1, n)
 
 
 def set_latent_stats(vae: SpatialVAE, state: dict) -> None:

@@ -1,0 +1,258 @@
+"""Long-form generation: windows, warm start, blending, streaming, every input format and bad input."""
+
+import math
+import os
+import subprocess
+import sys
+
+import pytest
+import torch
+
+from synesthete.cli import main as cli_main
+from synesthete.data import make_clip
+from synesthete.data.procedural import VAL_INDEX_BASE
+from synesthete.config import DataConfig
+from synesthete.diffusion import CosineSchedule, sample_ddim
+from synesthete.diffusion.warm_start import warm_start
+from synesthete.eval.seams import seam_ratio
+from synesthete.infer import VideoGenerator
+from synesthete.infer.render import Retimer
+from synesthete.infer.windows import blend, boundary_frames, crossfade_weights, plan_windows
+from synesthete.media import AudioReader, read_audio, read_av
+
+
+def ffmpeg(*args: str) -> None:
+    subprocess.run(["ffmpeg", "-loglevel", "error", "-y", *args], check=True)
+
+
+def tone(path, seconds=1.0, rate=44100, channels=2, extra=()):
+    ffmpeg("-f", "lavfi", "-i", f"sine=frequency=330:sample_rate={rate}:duration={seconds}",
+           "-ac", str(channels), *extra, str(path))
+    return path
+
+
+def run_dir(tiny_run):
+    return str(tiny_run / "runs" / "tiny")
+
+
+def generate(tiny_run, tmp_path, *args, out="o.mp4"):
+    return cli_main(["generate", "--run", run_dir(tiny_run), "--out", str(tmp_path / out), *args])
+
+
+# --- windows and blending -----------------------------------------------------------------
+
+
+@pytest.mark.parametrize("total", [1, 47, 48, 49, 88, 100, 481])
+def test_windows_cover_the_song_exactly(total):
+    plan = plan_windows(total, window=48, overlap=8)
+    assert plan[0][0] == 0 and plan[-1][0] + plan[-1][1] == total
+    assert all(n == min(48, total) for _, n in plan)
+    for (s0, n0), (s1, _) in zip(plan, plan[1:]):
+        assert s0 < s1 and s0 + n0 - s1 >= 8          # neighbours share at least the overlap
+
+
+def test_blend_is_exact_where_windows_agree():
+    w = crossfade_weights(8)
+    assert torch.all(w[:-1] > w[1:]) and 0 < w.min() and w.max() < 1
+    frames = torch.randn(8, 4, 2, 2)
+    assert torch.allclose(blend(frames, frames), frames, atol=1e-6)
+    a, b = torch.zeros(8, 1), torch.ones(8, 1)
+    assert torch.allclose(blend(a, b)[:, 0], 1 - w)   # the later window fades in
+
+
+def test_warm_start_lands_on_the_known_frames():
+    class Zero:                                        # a denoiser that always predicts 0
+        schedule = CosineSchedule()
+
+        def __call__(self, x, t, **_):
+            return torch.zeros_like(x)
+
+    known = torch.randn(1, 3, 2, 4, 4)
+    held = warm_start(Zero(), known, torch.ones(3))
+    x = sample_ddim(held, torch.randn(1, 6, 2, 4, 4), 5)
+    assert torch.allclose(x[:, :3], known, atol=1e-5)   # full weight: exactly the known frames
+    assert x[:, 3:].abs().max() < 1e-5
+    half = sample_ddim(warm_start(Zero(), known, torch.full((3,), 0.5)), torch.randn(1, 6, 2, 4, 4), 5)
+    assert torch.allclose(half[:, :3], known / 2, atol=1e-5)
+
+
+@pytest.mark.parametrize("fps_out", [8, 16, 24, 30])
+def test_retimer_gives_the_right_number_of_frames(fps_out):
+    frames = torch.arange(40, dtype=torch.uint8).reshape(40, 1, 1, 1).expand(40, 3, 2, 2)
+    r = Retimer(16, fps_out)
+    out = [r.push(c) for c in frames.split(7)] + [r.finish(40)]
+    out = torch.cat([o for o in out if o.numel()])
+    assert out.shape[0] == math.ceil(40 * fps_out / 16)
+    assert torch.all(out[1:, 0, 0, 0] >= out[:-1, 0, 0, 0])   # time runs forward
+
+
+def test_seam_ratio_sees_planted_jumps():
+    video = make_clip(DataConfig(seconds=6.0, size=64), VAL_INDEX_BASE + 1)["video"]
+    bounds = boundary_frames(plan_windows(video.shape[0], 24, 4))
+    natural = seam_ratio(video, bounds)
+    jumped = video.clone()
+    for b in bounds:                                 # shift the picture from each boundary on
+        jumped[b:] = torch.roll(jumped[b:], shifts=9, dims=-1)
+    assert 0.3 < natural < 2.0 and seam_ratio(jumped, bounds) > 1.5 * natural
+
+
+# --- streaming generation -----------------------------------------------------------------
+
+
+def test_stream_matches_the_plan_and_is_deterministic(tiny_run):
+    gen = VideoGenerator.from_run(tiny_run / "runs" / "tiny", torch.device("cpu"))
+    audio = torch.randn(1, 40 * 1000 - 300) * 0.1                    # 40 frames at 16 fps / 16 kHz
+    windows = []
+    a = gen.generate(audio, seed=1, windows=windows)
+    assert a.shape[0] == 40 and windows == plan_windows(40, gen.frames_per_window, 2)
+    assert torch.equal(a, gen.generate(audio, seed=1))
+
+
+def test_audio_reader_chunks_equal_the_whole(tmp_path):
+    src = tone(tmp_path / "a.mp3", seconds=3.0)
+    whole, _ = read_audio(src, sample_rate=16000)
+    reader = AudioReader(src, sample_rate=16000, mono=True, chunk_seconds=0.7)
+    parts = iter(lambda: reader.read(5000), None)
+    got = torch.cat([p for p, _ in zip(parts, range(100)) if p.shape[-1]], dim=-1)
+    assert torch.equal(got, whole)
+    span = AudioReader(src, start=1.0, duration=0.5).read(10**6)
+    assert span.shape == (2, 22050)
+
+
+@pytest.mark.parametrize("ext, extra", [
+    ("wav", ()), ("flac", ()), ("ogg", ("-c:a", "libvorbis")), ("mp3", ()), ("m4a", ("-c:a", "aac")),
+])
+def test_every_audio_format(tiny_run, tmp_path, ext, extra):
+    src = tone(tmp_path / f"in.{ext}", seconds=1.3, extra=extra)
+    assert generate(tiny_run, tmp_path, "--audio", str(src)) == 0
+    back = read_av(tmp_path / "o.mp4")
+    samples = read_audio(src, sample_rate=16000)[0].shape[-1]
+    assert back.video.shape[0] == math.ceil(samples / 1000)          # to the frame
+    assert back.audio is not None and back.sample_rate == 44100 and back.audio.shape[0] == 2
+
+
+def test_audio_track_of_a_video_file(tiny_run, tmp_path):
+    src = tmp_path / "clip.mkv"
+    ffmpeg("-f", "lavfi", "-i", "testsrc=size=64x64:rate=25:duration=1", "-f", "lavfi",
+           "-i", "sine=frequency=220:duration=1", "-shortest", str(src))
+    assert generate(tiny_run, tmp_path, "--audio", str(src)) == 0
+    samples = read_audio(src, sample_rate=16000)[0].shape[-1]
+    assert read_av(tmp_path / "o.mp4").video.shape[0] == math.ceil(samples / 1000)
+
+
+def test_twenty_seconds_exact_frames_and_both_streams(tiny_run, tmp_path):
+    src = tone(tmp_path / "song.wav", seconds=20.03, rate=22050, channels=1)
+    assert generate(tiny_run, tmp_path, "--audio", str(src), "--steps", "1") == 0
+    back = read_av(tmp_path / "o.mp4")
+    assert back.video.shape[0] == math.ceil(20.03 * 16) and back.audio is not None
+    assert abs(back.audio.shape[-1] / back.sample_rate - 20.03) < 0.05
+
+
+def test_six_channels_48k_silence_and_a_tenth_of_a_second(tiny_run, tmp_path):
+    six = tone(tmp_path / "six.wav", seconds=1.0, rate=48000, channels=6)
+    assert generate(tiny_run, tmp_path, "--audio", str(six), out="six.mp4") == 0
+    back = read_av(tmp_path / "six.mp4")
+    assert back.audio.shape[0] == 6 and back.sample_rate == 48000 and back.video.shape[0] == 16
+    silent = tmp_path / "silent.wav"
+    ffmpeg("-f", "lavfi", "-i", "anullsrc=r=16000:cl=mono", "-t", "0.1", str(silent))
+    assert generate(tiny_run, tmp_path, "--audio", str(silent), out="short.mp4") == 0
+    assert read_av(tmp_path / "short.mp4").video.shape[0] == 2
+
+
+def test_audio_free_span_size_and_fps(tiny_run, tmp_path):
+    assert generate(tiny_run, tmp_path, "--duration", "2", "--size", "48", "--fps", "24") == 0
+    back = read_av(tmp_path / "o.mp4")
+    assert back.video.shape == (48, 3, 48, 48) and back.audio is None and back.fps == 24
+    src = tone(tmp_path / "long.wav", seconds=5.0)
+    assert generate(tiny_run, tmp_path, "--audio", str(src), "--start", "1", "--duration", "2.5", out="cut.mp4") == 0
+    assert read_av(tmp_path / "cut.mp4").video.shape[0] == 40
+
+
+def test_memory_does_not_grow_with_length(tiny_run, tmp_path):
+    """Loose check (the benchmark measures it properly): 16x longer audio-free video, similar peak RSS."""
+    code = ("import resource, sys; from synesthete.cli import main; rc = main(sys.argv[1:]); "
+            "print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)")
+    peaks = []
+    for seconds in ("5", "80"):
+        out = subprocess.run([sys.executable, "-c", code, "generate", "--run", run_dir(tiny_run), "--duration",
+                              seconds, "--steps", "1", "--out", str(tmp_path / f"m{seconds}.mp4")],
+                             capture_output=True, text=True, check=True)
+        peaks.append(int(out.stdout.strip().splitlines()[-1]))
+    assert peaks[1] < 1.15 * peaks[0], peaks
+
+
+# --- bad input ----------------------------------------------------------------------------
+
+
+def _bad_files(tmp_path):
+    (tmp_path / "empty.wav").write_bytes(b"")
+    (tmp_path / "text.wav").write_text("this is not audio\n" * 20)
+    ogg = tone(tmp_path / "full.ogg", seconds=3.0, extra=("-c:a", "libvorbis"))
+    (tmp_path / "truncated.ogg").write_bytes(ogg.read_bytes()[:300])
+    ffmpeg("-f", "lavfi", "-i", "testsrc=size=64x64:rate=16:duration=1", str(tmp_path / "mute.mp4"))
+    raw = torch.zeros(16000)
+    raw[5000] = float("nan")
+    (tmp_path / "nan.f32").write_bytes(raw.numpy().tobytes())
+    ffmpeg("-f", "f32le", "-ar", "16000", "-ac", "1", "-i", str(tmp_path / "nan.f32"), "-c:a", "pcm_f32le",
+           str(tmp_path / "nan.wav"))
+    raw[5000] = float("inf")
+    (tmp_path / "inf.f32").write_bytes(raw.numpy().tobytes())
+    ffmpeg("-f", "f32le", "-ar", "16000", "-ac", "1", "-i", str(tmp_path / "inf.f32"), "-c:a", "pcm_f32le",
+           str(tmp_path / "inf.wav"))
+    tone(tmp_path / "ok.wav", seconds=1.0)
+
+
+@pytest.mark.parametrize("args, text", [
+    (["--audio", "missing.wav"], "no such file"),
+    (["--audio", "empty.wav"], "is empty"),
+    (["--audio", "text.wav"], "cannot decode audio"),
+    (["--audio", "truncated.ogg"], "truncated.ogg"),
+    (["--audio", "mute.mp4"], "cannot decode audio"),
+    (["--audio", "nan.wav"], "NaN or infinite"),
+    (["--audio", "inf.wav"], "NaN or infinite"),
+    (["--audio", "ok.wav", "--out", "no/such/dir/o.mp4"], "does not exist"),
+    (["--audio", "ok.wav", "--out", "o.avi"], ".mp4"),
+    (["--audio", "ok.wav", "--run", "nowhere"], "no run folder"),
+    (["--audio", "ok.wav", "--steps", "-3"], "--steps must be >= 1"),
+    (["--audio", "ok.wav", "--fps", "0"], "--fps must be >= 1"),
+    (["--audio", "ok.wav", "--size", "15"], "--size must be an even number"),
+    (["--audio", "ok.wav", "--duration", "-1"], "--duration must be > 0"),
+    (["--audio", "ok.wav", "--start", "9"], "holds no audio samples after 9"),
+    ([], "give --audio FILE, or --duration"),
+])
+def test_bad_input_is_one_line_and_leaves_nothing(tiny_run, tmp_path, capsys, args, text):
+    _bad_files(tmp_path)
+    args = [str(tmp_path / a) if a.endswith((".wav", ".ogg", ".mp4", ".avi")) else a for a in args]
+    before = set(os.listdir(tmp_path))
+    run = [] if "--run" in args else ["--run", run_dir(tiny_run)]
+    out = [] if "--out" in args else ["--out", str(tmp_path / "o.mp4")]
+    assert cli_main(["generate", *run, *out, *args]) == 2
+    err = capsys.readouterr().err.strip()
+    assert text in err and "\n" not in err and "Traceback" not in err
+    assert set(os.listdir(tmp_path)) == before          # no output, no temporary file left
+
+
+@pytest.mark.parametrize("target", ["folder.mp4", "/proc/o.mp4", "locked/o.mp4"])
+def test_unwritable_output(tiny_run, tmp_path, capsys, target):
+    (tmp_path / "folder.mp4").mkdir()
+    (tmp_path / "locked").mkdir(mode=0o500)      # unwritable, except for root: then /proc covers it
+    src = tone(tmp_path / "ok.wav")
+    rc = cli_main(["generate", "--run", run_dir(tiny_run), "--audio", str(src), "--out", str(tmp_path / target)])
+    err = capsys.readouterr().err.strip()
+    if target.startswith("locked") and os.geteuid() == 0:
+        assert rc == 0
+        return
+    assert rc == 2 and "cannot write" in err and "\n" not in err
+
+
+def test_incompatible_run_is_one_line(tiny_run, tmp_path, capsys):
+    import shutil
+
+    bad = tmp_path / "bad"
+    shutil.copytree(tiny_run / "runs" / "tiny", bad)
+    for state in bad.glob("dit/step_*/state.json"):
+        state.write_text(state.read_text().replace('"latent_channels": 8', '"latent_channels": 4'))
+    src = tone(tmp_path / "ok.wav")
+    rc = cli_main(["generate", "--run", str(bad), "--audio", str(src), "--out", str(tmp_path / "o.mp4")])
+    err = capsys.readouterr().err.strip()
+    assert rc == 2 and "\n" not in err and not (tmp_path / "o.mp4").exists()
