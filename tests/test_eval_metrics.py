@@ -1,0 +1,219 @@
+"""Evaluation metrics on constructed cases with known answers, and AV-Align on one real clip."""
+
+import math
+
+import numpy as np
+import pytest
+import torch
+
+from synesthete.audio.features import FEATURE_INDEX, NUM_FEATURES
+from synesthete.eval.av_align import av_align, flow_magnitude, video_peak_frames
+from synesthete.eval.beat_sync import (
+    beat_sync,
+    estimate_offset,
+    match_events,
+    peak_frames,
+)
+from synesthete.eval.eventness import eventness_report, top_k_anchors
+from synesthete.eval.quality import (
+    diversity,
+    flicker_ratio,
+    frechet_distance,
+    psnr,
+    sharpness_ratio,
+    ssim,
+)
+from synesthete.eval.reactivity import pearson, reactivity
+from synesthete.eval.semantics import palette_temperature, semantics, spearman
+from synesthete.visualizers.palette import hsv_to_rgb, sample_palette
+
+FPS, SR, T, SIZE = 16, 16000, 96, 64
+
+
+@pytest.fixture(autouse=True, scope="module")
+def one_thread():
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(threads)
+
+
+def click_frames(seed: int = 0) -> np.ndarray:
+    """Irregular onsets (gaps of 6-10 frames), so no shift of a few frames lines them up again."""
+    rng = np.random.default_rng(seed)
+    out, k = [], 4
+    while k < T - 2:
+        out.append(k)
+        k += int(rng.integers(6, 11))
+    return np.asarray(out)
+
+
+def click_track(frames: np.ndarray) -> np.ndarray:
+    """A 1 kHz click 0.2 frames into each onset frame, on faint noise: float32 [L]."""
+    rng = np.random.default_rng(1)
+    audio = 1e-4 * rng.standard_normal(T * SR // FPS).astype(np.float32)
+    n = np.arange(int(0.02 * SR))
+    click = 0.8 * np.sin(2 * np.pi * 1000 * n / SR) * np.exp(-n / (0.004 * SR))
+    for f in frames:
+        start = int((f + 0.2) / FPS * SR)
+        audio[start:start + len(n)] += click.astype(np.float32)
+    return audio
+
+
+def jumping_square(frames: np.ndarray, shift: int = 0) -> torch.Tensor:
+    """A textured square that jumps to a new place (and flashes) on each onset frame + shift."""
+    rng = np.random.default_rng(2)
+    tex = rng.integers(0, 200, (16, 16, 3)).astype(np.float32)
+    hits = set((frames + shift).tolist())
+    video = np.full((T, SIZE, SIZE, 3), 20.0, np.float32)
+    pos, flash = 0, 0.0
+    for t in range(T):
+        if t in hits:
+            pos, flash = pos + 1, 50.0
+        x, y = 4 + (pos * 13) % 40, 6 + (pos * 29) % 40
+        video[t, y:y + 16, x:x + 16] = tex + flash
+        flash *= 0.5
+    return torch.from_numpy(np.clip(video, 0, 255).astype(np.uint8)).permute(0, 3, 1, 2)
+
+
+@pytest.fixture(scope="module")
+def clicks():
+    frames = click_frames()
+    return frames, click_track(frames), {"kick": (frames + 0.2) / FPS}
+
+
+def test_synced_video_scores_high(clicks):
+    frames, audio, events = clicks
+    video = jumping_square(frames)
+    assert list(video_peak_frames(flow_magnitude(video))) == list(frames)
+    a = av_align(video, audio, SR, FPS)
+    assert a["score"] > 0.7 and a["audio_peaks"] == len(frames)
+    b = beat_sync(video, events, FPS)
+    assert b["f1"] > 0.7 and b["brightness_f1"] > 0.7
+    assert b["offset_ms"] == 0.0
+
+
+def test_shifted_video_scores_low(clicks):
+    frames, audio, events = clicks
+    video = jumping_square(frames, shift=4)
+    assert av_align(video, audio, SR, FPS)["score"] < 0.3
+    b = beat_sync(video, events, FPS)
+    assert b["f1"] < 0.3
+    assert b["offset_ms"] == pytest.approx(4 * 1000 / FPS)  # the picture is 4 frames late
+
+
+def test_static_video_scores_zero(clicks):
+    frames, audio, events = clicks
+    static = jumping_square(frames)[:1].repeat(T, 1, 1, 1)
+    assert av_align(static, audio, SR, FPS)["score"] == 0.0
+    b = beat_sync(static, events, FPS)
+    assert b["f1"] == 0.0 and b["peaks"] == 0 and math.isnan(b["offset_ms"])
+
+
+@pytest.mark.parametrize("shift", [3, -2])
+def test_estimate_offset_recovers_shift(shift):
+    frames = click_frames(seed=3)
+    signal = np.zeros(T)
+    for f in frames:  # a decaying response to each onset, moved by `shift` frames, plus noise
+        for k, amp in enumerate((1.0, 0.5, 0.25)):
+            if 0 <= f + shift + k < T:
+                signal[f + shift + k] += amp
+    signal += 0.05 * np.random.default_rng(4).standard_normal(T)
+    assert estimate_offset(signal, frames, FPS, max_lag=6) == pytest.approx(shift * 1000 / FPS)
+
+
+def test_peaks_and_one_to_one_matching():
+    assert list(peak_frames(np.array([0, 1, 0, 2, 2, 0, 0.05, 0, 3]))) == [1, 3, 8]  # 0.05 < 10 % of max
+    # two events next to one peak: only one of them is matched
+    assert match_events(np.array([10]), np.array([9, 11]), tol=1) == [(9, 10)]
+
+
+def test_eventness_finds_planted_loud_seconds():
+    seconds, loud = 10, (3, 7)
+    rng = np.random.default_rng(5)
+    audio = 0.01 * rng.standard_normal(seconds * SR).astype(np.float32)
+    for s in loud:
+        audio[s * SR:(s + 1) * SR] *= 40.0
+    motion = np.full(seconds * FPS, 0.2, np.float32)
+    for s in loud:
+        motion[s * FPS:(s + 1) * FPS] = 3.0
+    video = torch.zeros(seconds * FPS, 3, 8, 8, dtype=torch.uint8)  # only its length is used
+    events = {"crash": [3.1, 7.4], "section": [7.0]}
+    r = eventness_report(video, audio, SR, FPS, events, k=2, radius=1, delta=1, magnitude=motion)
+    assert r["audio_recall@2"] == 1.0 and r["visual_recall@2"] == 1.0 and r["av_agreement"] == 1.0
+    assert r["truth_events"] == 2
+    assert list(top_k_anchors(np.array([0.0, 5, 4, 0, 3, 0]), k=3, radius=1)) == [1, 4]  # 2 is suppressed
+
+
+def test_reactivity_follows_kick():
+    frames = click_frames()
+    kick = np.zeros(T, np.float32)
+    for f in frames:
+        kick[f:f + 6] = 0.6 ** np.arange(min(6, T - f))
+    feats = np.zeros((T, NUM_FEATURES), np.float32)
+    feats[:, FEATURE_INDEX["kick"]] = kick
+    video = torch.from_numpy(20 + 200 * kick).to(torch.uint8)[:, None, None, None].expand(T, 3, 16, 16)
+    r = reactivity(video, feats)
+    assert r["kick~brightness"] > 0.99 and r["reactivity"] > 0.99
+    static = reactivity(video[:1].expand(T, 3, 16, 16), feats)
+    assert static["reactivity"] == 0.0 and static["kick~brightness"] == 0.0
+    assert pearson(np.ones(10), np.arange(10)) == 0.0
+
+
+def test_semantics_reads_mode_and_tempo():
+    def flat(rgb):
+        return torch.tensor(rgb, dtype=torch.float32)[None, :, None, None].expand(4, 3, 8, 8)
+
+    for mode in ("major", "minor"):  # the visualizers' palettes have the expected temperature
+        gen = torch.Generator().manual_seed(0)
+        for _ in range(20):
+            rgb = hsv_to_rgb(torch.tensor(sample_palette(gen, mode)))
+            assert (palette_temperature(rgb[:, :, None, None].expand(4, 3, 8, 8)) > 0) == (mode == "major")
+    clips = [(flat([0.9, 0.4, 0.1]), {"mode": "major", "tempo": 120}),
+             (flat([0.1, 0.4, 0.9]), {"mode": "minor", "tempo": 90}),
+             (flat([0.1, 0.4, 0.9]), {"mode": "major", "tempo": 100})]
+    assert semantics(clips)["mode_accuracy"] == pytest.approx(2 / 3)
+    assert spearman(np.array([1, 2, 3, 4]), np.array([10, 20, 25, 100])) == pytest.approx(1.0)
+
+
+def test_psnr_ssim():
+    rng = np.random.default_rng(6)
+    img = torch.from_numpy(rng.random((2, 3, 32, 32), dtype=np.float32))
+    assert ssim(img, img) == pytest.approx(1.0, abs=1e-5)
+    assert psnr(img, img) == pytest.approx(100.0)
+    noisy = (img + 0.2 * torch.from_numpy(rng.standard_normal(img.shape).astype(np.float32))).clamp(0, 1)
+    assert ssim(img, noisy) < 0.9
+    # flat images a, b: no variance, so SSIM = (2ab + C1) / (a^2 + b^2 + C1); MSE 0.01 -> 20 dB
+    a, b = torch.full((1, 3, 16, 16), 0.5), torch.full((1, 3, 16, 16), 0.4)
+    assert ssim(a, b) == pytest.approx((2 * 0.2 + 1e-4) / (0.25 + 0.16 + 1e-4), rel=1e-4)
+    assert psnr(a, b) == pytest.approx(20.0, abs=1e-3)
+
+
+def test_sharpness_flicker_diversity():
+    video = jumping_square(click_frames())
+    blurred = torch.nn.functional.avg_pool2d(video.float(), 5, stride=1, padding=2).to(torch.uint8)
+    assert sharpness_ratio(blurred, video) < 1.0
+    assert sharpness_ratio(video, video) == pytest.approx(1.0)
+    assert flicker_ratio(video, video) == pytest.approx(1.0)
+    assert flicker_ratio(video[:1].repeat(T, 1, 1, 1), video) == 0.0
+    assert diversity([video, video]) == 0.0 and diversity([video, blurred]) > 0.0
+
+
+def test_frechet_distance():
+    feats = np.random.default_rng(7).standard_normal((200, 8))
+    assert frechet_distance(feats, feats) == pytest.approx(0.0, abs=1e-8)
+    shift = np.full(8, 0.5)  # same covariance, so the distance is |shift|^2
+    assert frechet_distance(feats, feats + shift) == pytest.approx(float(shift @ shift), rel=1e-6)
+    assert frechet_distance(feats, 2 * feats) > 0.0
+
+
+def test_ground_truth_clip_beats_static():
+    from synesthete.config import DataConfig
+    from synesthete.data import make_clip
+    from synesthete.data.procedural import VAL_INDEX_BASE
+
+    clip = make_clip(DataConfig(seconds=6.0), VAL_INDEX_BASE + 0)
+    video, audio = clip["video"], clip["audio"]
+    truth = av_align(video, audio, SR, FPS)["score"]
+    static = av_align(video[:1].repeat(len(video), 1, 1, 1), audio, SR, FPS)["score"]
+    assert static == 0.0 and truth > 0.3
