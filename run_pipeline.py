@@ -38,8 +38,9 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     p.add_argument("--preset", default=None, help="quick, standard or full (default: quick on CPU, else standard)")
     p.add_argument("--name", default=None, help="run name (default: the preset's)")
     p.add_argument("--out", default="output_test.mp4", help="the generated video")
-    p.add_argument("--stages", default="vae,dit",
-                   help="training stages to run, in order (add ,regression for the MSE baseline)")
+    p.add_argument("--stages", default="vae,dit,regression",
+                   help="training stages to run, in order (regression: the MSE baseline the evaluation compares)")
+    p.add_argument("--no-eval", action="store_true", help="skip the evaluation stage (synesthete eval)")
     p.add_argument("--debug", action="store_true", help="show tracebacks")
     p.add_argument("overrides", nargs="*", metavar="key.sub=value")
     return p.parse_args(argv)
@@ -118,6 +119,20 @@ def run(args: argparse.Namespace) -> None:
     table.add_row("video", str(out))
     table.add_row("contact sheet", str(out.with_suffix(".png")))
     console.print(table)
+
+    if not args.no_eval:
+        evaluate(run_dir, device)
+        console.print(f"total with evaluation: {(time.perf_counter() - t_all) / 60:.1f} min")
+
+
+def evaluate(run_dir: Path, device) -> None:
+    """The last stage: every baseline scored on validation songs -> RUN/eval/{metrics.json, report.md}."""
+    from synesthete.eval.report import evaluate_and_report, headline_table
+
+    t0 = time.perf_counter()
+    metrics, report = evaluate_and_report(run_dir, device, console=console)
+    console.print(headline_table(metrics))
+    console.print(f"evaluation: {(time.perf_counter() - t0) / 60:.1f} min -> {report}")
 
 
 def main(argv: list[str] | None = None) -> int:

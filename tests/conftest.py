@@ -15,7 +15,9 @@ TINY = [
     "vae.crop=null", "vae.frames_per_clip=4",
     "vae.train.steps=3", "vae.train.batch=1", "vae.train.workers=0", "vae.train.warmup_steps=1",
     "dit.train.steps=3", "dit.train.batch=1", "dit.train.workers=0", "dit.train.warmup_steps=1",
-    "sample.steps=2", "sample.overlap=2",
+    "regression.train.steps=2", "regression.train.batch=1", "regression.train.workers=0",
+    "regression.train.warmup_steps=1",
+    "sample.steps=2", "sample.overlap=2", "eval.clips=2", "eval.seconds=1.0", "eval.nets=false",
 ]
 
 

@@ -24,6 +24,25 @@ def test_pipeline_writes_video_sheet_and_checkpoints(tiny_run):
     assert "latent_scale" in read_state(run / "dit" / "step_000003")
 
 
+def test_pipeline_evaluates_every_baseline(tiny_run):
+    import json
+
+    from synesthete.eval.runner import BASELINES, HEADLINE
+
+    metrics = json.loads((tiny_run / "runs" / "tiny" / "eval" / "metrics.json").read_text())
+    assert set(metrics["results"]) == set(BASELINES)          # the run trained the regression stage too
+    for b in BASELINES:
+        for k in ("av_align", "beat_f1", "offset_ms", "reactivity", "mode_accuracy", "sharpness_ratio",
+                  "flicker_ratio", "visual_recall@3,1", "pulse_ratio"):
+            assert k in metrics["results"][b], (b, k)
+    truth, static = metrics["results"]["ground_truth"], metrics["results"]["static"]
+    assert truth["sharpness_ratio"] == 1.0 and static["flicker_ratio"] == 0.0 and static["av_align"] == 0.0
+    assert "vae_psnr" in metrics["results"]["model"] and len(metrics["clips"]) == 2
+    report = (tiny_run / "runs" / "tiny" / "eval" / "report.md").read_text()
+    assert "| av_align |" in report and (tiny_run / "runs" / "tiny" / "eval" / "metrics_bars.png").exists()
+    assert set(HEADLINE) >= {"av_align", "beat_f1"}
+
+
 def test_finished_stages_are_skipped(tiny_run, monkeypatch):
     import os
 

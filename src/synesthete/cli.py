@@ -174,6 +174,97 @@ def cmd_bench_train(args: argparse.Namespace) -> None:
     print(json.dumps(bench_train(cfg, pick_device(cfg.device), repeats=args.repeats), indent=2))
 
 
+def cmd_bench_generate(args: argparse.Namespace) -> None:
+    """Real-time factor of long-form generation per sampler setting, with sync metrics and memory (JSON)."""
+    import torch
+
+    from synesthete.bench.generate import bench_generate
+    from synesthete.device import pick_device
+
+    if args.seconds <= 0:
+        raise UsageError(f"--seconds must be > 0, got {args.seconds}")
+    settings = []
+    for item in args.settings.split(","):
+        sampler, _, steps = item.partition(":")
+        if sampler not in ("ddim", "euler") or not steps.isdigit() or int(steps) < 1:
+            raise UsageError(f"--settings: expected sampler:steps like ddim:20, got {item!r}")
+        settings.append((sampler, int(steps)))
+    if not Path(args.run).is_dir():
+        raise UsageError(f"no run folder {args.run} (train one with: uv run python run_pipeline.py)")
+    torch.set_num_threads(args.threads)
+
+    def report(name: str, row: dict) -> None:
+        print(f"{name:>9}: {row['realtime_factor']:.2f}x real time, AV-Align {row['av_align']:.3f}, "
+              f"seam ratio {row['seam_ratio']:.2f}", file=sys.stderr)
+
+    memory = None if args.no_memory else (args.seconds, 600.0)
+    result = bench_generate(Path(args.run), pick_device(args.device), seconds=args.seconds, settings=settings,
+                            memory=memory, on_result=report)
+    result["threads"] = args.threads
+    print(json.dumps(result, indent=2))
+
+
+def cmd_eval(args: argparse.Namespace) -> None:
+    """Sync, fidelity and quality metrics: every baseline of a run (metrics.json + report.md),
+    or the sync metrics of any video with audio (JSON on stdout)."""
+    if (args.run is None) == (args.video is None):
+        raise UsageError("give either --run RUN or --video FILE.mp4")
+    if args.video is not None:
+        print(json.dumps(_eval_video(args), indent=2))
+        return
+    from synesthete.device import pick_device
+    from synesthete.eval.report import evaluate_and_report, headline_table
+
+    if args.clips is not None and args.clips < 1:
+        raise UsageError(f"--clips must be >= 1, got {args.clips}")
+    if args.seconds is not None and args.seconds <= 0:
+        raise UsageError(f"--seconds must be > 0, got {args.seconds}")
+    run = Path(args.run)
+    if not run.is_dir():
+        raise UsageError(f"no run folder {run} (train one with: uv run python run_pipeline.py)")
+    overrides = {k: v for k, v in {"clips": args.clips, "seconds": args.seconds, "nets_dir": args.nets,
+                                   "nets": False if args.no_nets else None}.items() if v is not None}
+    metrics, report = evaluate_and_report(run, pick_device(args.device), args.out, overrides, _console())
+    print(headline_table(metrics))
+    print(f"wrote {report.parent / 'metrics.json'} and {report}")
+
+
+def _eval_video(args: argparse.Namespace) -> dict:
+    """AV-Align, onset-sync F1 and offset of any video against its (or a given) audio track."""
+    import librosa
+
+    from synesthete.eval.av_align import audio_onset_times, av_align, flow_magnitude
+    from synesthete.eval.beat_sync import beat_sync
+    from synesthete.media import read_audio, read_av
+
+    clip = read_av(args.video)
+    if clip.video is None:
+        raise UsageError(f"{args.video} has no video stream")
+    if args.audio is not None:
+        audio, sr = read_audio(args.audio)
+    elif clip.audio is not None:
+        audio, sr = clip.audio.mean(0, keepdim=True), clip.sample_rate
+    else:
+        raise UsageError(f"{args.video} has no audio track (give one with --audio)")
+    fps = float(clip.fps)
+    mag = flow_magnitude(clip.video)
+    onsets = audio_onset_times(audio, sr)
+    sync = beat_sync(clip.video, onsets, fps, magnitude=mag)
+    return {
+        "av_align": av_align(clip.video, audio, sr, fps, magnitude=mag)["score"],
+        "onset_f1": sync["f1"],
+        "onset_precision": sync["precision"],
+        "onset_recall": sync["recall"],
+        "offset_ms": sync["offset_ms"],
+        "fps": fps,
+        "frames": int(clip.video.shape[0]),
+        "seconds": float(clip.video.shape[0] / fps),
+        "audio_onsets": int(len(onsets)),
+        "tempo_bpm": float(librosa.feature.tempo(y=audio.reshape(-1).numpy(), sr=sr)[0]),
+        "note": "onset_f1 scores motion peaks against librosa onsets (no ground truth for an arbitrary video)",
+    }
+
+
 # --- the table ----------------------------------------------------------------------------
 
 
@@ -198,11 +289,13 @@ def build_parser() -> argparse.ArgumentParser:
         "bench-data": (cmd_bench_data, "measure data-engine throughput (JSON)"),
         "bench-train": (cmd_bench_train, "measure VAE and DiT training throughput, fp32 vs bf16 (JSON)"),
         "generate": (cmd_generate, "generate a video for an audio file with a trained run"),
+        "eval": (cmd_eval, "score a run's baselines (metrics.json + report.md) or any video's sync (JSON)"),
+        "bench-generate": (cmd_bench_generate, "measure generation speed (real-time factor) with its sync metrics (JSON)"),
     }
     for name, (fn, help_) in commands.items():
         p = sub.add_parser(name, help=help_, description=fn.__doc__)
         p.set_defaults(func=fn)
-        if name != "generate":
+        if name not in ("generate", "bench-generate", "eval"):
             _add_config_args(p)
         if name == "preview":
             p.add_argument("--n", type=int, default=4, help="number of clips")
@@ -229,6 +322,23 @@ def build_parser() -> argparse.ArgumentParser:
                            help="only D seconds; without --audio, audio-free generation of D seconds")
             p.add_argument("--device", default="auto")
             p.add_argument("--sheet", action="store_true", help="also save a contact sheet PNG (first 30 s)")
+        if name == "eval":
+            p.add_argument("--run", default=None, help="a trained run folder: score every baseline")
+            p.add_argument("--video", default=None, help="any mp4: print its sync metrics as JSON")
+            p.add_argument("--audio", default=None, help="with --video: score against this audio instead")
+            p.add_argument("--clips", type=int, default=None, help="validation songs (default: the run's eval.clips)")
+            p.add_argument("--seconds", type=float, default=None, help="length of each song excerpt (eval.seconds)")
+            p.add_argument("--out", default=None, help="report folder (default: RUN/eval)")
+            p.add_argument("--nets", default=None, help="cache folder of the evaluator and sync-scorer nets")
+            p.add_argument("--no-nets", action="store_true", help="skip the learned metrics (FD, sync scorer)")
+            p.add_argument("--device", default="auto")
+        if name == "bench-generate":
+            p.add_argument("--run", default="runs/quick", help="a trained run folder")
+            p.add_argument("--seconds", type=float, default=30.0, help="length of the validation song")
+            p.add_argument("--settings", default="ddim:10,ddim:20,ddim:50", help="sampler:steps, comma-separated")
+            p.add_argument("--threads", type=int, default=2, help="torch CPU threads")
+            p.add_argument("--device", default="auto")
+            p.add_argument("--no-memory", action="store_true", help="skip the 600 s peak-memory measurement")
     return parser
 
 

@@ -210,6 +210,24 @@ class SampleConfig:
 
 
 @dataclass
+class EvalConfig:
+    """What `synesthete eval` (and the pipeline's last stage) scores."""
+
+    clips: int = 8
+    """Validation songs scored per baseline."""
+    seconds: float = 8.0
+    """Length of each song excerpt (longer than a window, so long-form generation is scored)."""
+    nets: bool = True
+    """Also the learned metrics (Fréchet distance, sync scorer): two small nets trained once and cached."""
+    nets_dir: str = "runs/eval_nets"
+    """Where those nets are cached (shared by every run)."""
+
+    def __post_init__(self) -> None:
+        _require(self.clips >= 1, "eval.clips", f"must be >= 1, got {self.clips}")
+        _require(self.seconds > 0, "eval.seconds", f"must be > 0, got {self.seconds}")
+
+
+@dataclass
 class WandbConfig:
     """Weights & Biases: online only when the user has configured it."""
 
@@ -233,6 +251,7 @@ class Config:
     dit: DiTConfig = field(default_factory=DiTConfig)
     regression: RegressionConfig = field(default_factory=RegressionConfig)
     sample: SampleConfig = field(default_factory=SampleConfig)
+    eval: EvalConfig = field(default_factory=EvalConfig)
     wandb: WandbConfig = field(default_factory=WandbConfig)
 
     def __post_init__(self) -> None:

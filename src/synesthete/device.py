@@ -7,6 +7,8 @@ import os
 
 import torch
 
+from synesthete.config import ConfigError
+
 
 def pick_device(name: str = "auto") -> torch.device:
     """`auto` picks MPS, then CUDA, then CPU; any other name is used as given (after a check)."""
@@ -16,11 +18,14 @@ def pick_device(name: str = "auto") -> torch.device:
         if torch.cuda.is_available():
             return torch.device("cuda")
         return torch.device("cpu")
-    device = torch.device(name)
+    try:
+        device = torch.device(name)
+    except RuntimeError:
+        raise ConfigError(f"device: unknown device {name!r} (auto, cpu, cuda, mps)") from None
     if device.type == "cuda" and not torch.cuda.is_available():
-        raise RuntimeError(f"device {name!r} was asked for but CUDA is not available")
+        raise ConfigError(f"device: {name!r} was asked for but CUDA is not available")
     if device.type == "mps" and not torch.backends.mps.is_available():
-        raise RuntimeError(f"device {name!r} was asked for but MPS is not available")
+        raise ConfigError(f"device: {name!r} was asked for but MPS is not available")
     return device
 
 

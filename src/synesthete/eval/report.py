@@ -1,0 +1,131 @@
+"""metrics.json -> report.md: the headline table, a bar chart per metric, onset/motion timelines.
+
+`evaluate_and_report` is the one entry both `synesthete eval` and run_pipeline.py call.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from pathlib import Path
+
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt  # noqa: E402
+import numpy as np  # noqa: E402
+import torch  # noqa: E402
+
+from synesthete.eval.av_align import audio_onset_times, flow_magnitude, video_peak_frames  # noqa: E402
+from synesthete.eval.runner import HEADLINE, evaluate_run  # noqa: E402
+
+ORDER = ("av_align", "beat_f1", "brightness_f1", "offset_ms", "pulse_ratio", "reactivity",
+         "visual_recall@3,1", "eventness_agreement", "mode_accuracy", "tempo_motion_spearman",
+         "sharpness_ratio", "flicker_ratio", "frechet_distance", "sync_offset_accuracy", "sync_confidence",
+         "diversity", "vae_psnr", "vae_ssim")
+
+
+def fmt(v) -> str:
+    if v is None or (isinstance(v, float) and not math.isfinite(v)):
+        return "–"
+    return f"{v:.3f}" if abs(v) < 100 else f"{v:.1f}"
+
+
+def headline_table(metrics: dict, keys=HEADLINE) -> str:
+    """Markdown table: one row per metric, one column per baseline."""
+    baselines = metrics["baselines"]
+    rows = ["| metric | " + " | ".join(baselines) + " |", "|---" * (len(baselines) + 1) + "|"]
+    for k in keys:
+        if any(k in metrics["results"][b] for b in baselines):
+            rows.append(f"| {k} | " + " | ".join(fmt(metrics["results"][b].get(k)) for b in baselines) + " |")
+    return "\n".join(rows)
+
+
+def bar_charts(metrics: dict, path: Path) -> Path:
+    keys = [k for k in ORDER if any(k in metrics["results"][b] for b in metrics["baselines"])]
+    cols = 4
+    rows = -(-len(keys) // cols)
+    fig, axes = plt.subplots(rows, cols, figsize=(4 * cols, 2.6 * rows), squeeze=False)
+    colours = plt.cm.tab10(np.arange(len(metrics["baselines"])))
+    for ax, k in zip(axes.flat, keys):
+        vals = [metrics["results"][b].get(k, float("nan")) for b in metrics["baselines"]]
+        ax.bar(range(len(vals)), [0 if v is None or not math.isfinite(v) else v for v in vals], color=colours)
+        ax.set_title(k, fontsize=9)
+        ax.set_xticks(range(len(vals)), metrics["baselines"], rotation=35, ha="right", fontsize=7)
+        ax.tick_params(axis="y", labelsize=7)
+    for ax in axes.flat[len(keys):]:
+        ax.axis("off")
+    fig.tight_layout()
+    fig.savefig(path, dpi=90)
+    plt.close(fig)
+    return path
+
+
+def timeline(path: Path, audio: torch.Tensor, sample_rate: int, fps: int, videos: dict[str, torch.Tensor],
+             events: dict, title: str) -> Path:
+    """Audio onsets (librosa) and annotated kicks/snares vs each video's motion and its peaks."""
+    fig, axes = plt.subplots(len(videos), 1, figsize=(12, 1.8 * len(videos)), sharex=True, squeeze=False)
+    onsets = audio_onset_times(audio, sample_rate)
+    for ax, (name, video) in zip(axes[:, 0], videos.items()):
+        mag = flow_magnitude(video)
+        t = np.arange(len(mag)) / fps
+        ax.plot(t, mag, lw=1, color="k")
+        peaks = video_peak_frames(mag)
+        ax.plot(peaks / fps, mag[peaks], "o", ms=3, color="tab:red", label="motion peaks")
+        for o in onsets:
+            ax.axvline(o, color="tab:blue", alpha=0.35, lw=1)
+        for k in np.asarray(events.get("kick", [])):
+            ax.axvline(float(k), color="tab:green", alpha=0.5, lw=1, ls="--")
+        ax.set_ylabel(name, fontsize=8)
+    axes[0, 0].set_title(f"{title} · blue: audio onsets (librosa) · green dashed: annotated kicks · "
+                         "black: optical-flow motion, red: its peaks", fontsize=8)
+    axes[-1, 0].set_xlabel("seconds")
+    fig.tight_layout()
+    fig.savefig(path, dpi=90)
+    plt.close(fig)
+    return path
+
+
+def write_report(out_dir: Path, metrics: dict, timelines: list[Path]) -> Path:
+    out_dir.mkdir(parents=True, exist_ok=True)
+    (out_dir / "metrics.json").write_text(json.dumps(metrics, indent=1, default=float))
+    bars = bar_charts(metrics, out_dir / "metrics_bars.png")
+    lines = [
+        f"# Evaluation of {metrics['run']}",
+        "",
+        f"{len(metrics['clips'])} validation songs x {metrics['seconds']:g} s at {metrics['fps']} fps; "
+        "each baseline is scored against the song's ground truth. All figures: `metrics.json`.",
+        "",
+        headline_table(metrics, [k for k in ORDER]),
+        "",
+        f"![metrics]({bars.name})",
+        "",
+        *[f"![timeline]({p.name})" for p in timelines],
+        "",
+    ]
+    path = out_dir / "report.md"
+    path.write_text("\n".join(lines))
+    return path
+
+
+def evaluate_and_report(run: Path, device: torch.device, out: Path | None = None, overrides: dict | None = None,
+                        console=None) -> tuple[dict, Path]:
+    """Evaluate a run with a progress bar, plot timelines of the first two songs, write the report."""
+    from rich.progress import Progress
+
+    out = Path(out) if out is not None else Path(run) / "eval"
+    plots: list[Path] = []
+
+    def plot(i: int, clip: dict, videos: dict, data) -> None:
+        if i < 2:
+            out.mkdir(parents=True, exist_ok=True)
+            m = clip["meta"]
+            plots.append(timeline(out / f"timeline_{i}.png", clip["audio"], data.sample_rate, data.fps,
+                                  {k: videos[k] for k in ("ground_truth", "model", "shuffled_audio")},
+                                  clip["events"], f"validation song {i}: {m['tempo']:.0f} BPM, {m['visualizer']}"))
+
+    with Progress(console=console, transient=True) as bar:
+        task = bar.add_task("eval", total=None)
+        metrics = evaluate_run(Path(run), device, overrides, on_videos=plot,
+                               on_clip=lambda i, n: bar.update(task, completed=i, total=n))
+    return metrics, write_report(out, metrics, plots)

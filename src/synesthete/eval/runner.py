@@ -1,0 +1,193 @@
+"""`synesthete eval --run RUN`: every metric x every baseline on the same validation songs.
+
+Baselines (seed 002's metrics.json discipline), all scored against the song's ground truth:
+  ground_truth    the visualizer render itself (the ceiling, and a check of the metrics)
+  model           the DiT, conditioned on the song (long-form windows, as `generate`)
+  shuffled_audio  the DiT conditioned on another validation song's audio
+  null_audio      the DiT through its learned null embedding (no audio at all)
+  regression      the AudioToVideoNet MSE baseline, when the run trained it
+  static          the first ground-truth frame repeated
+Songs are processed one at a time and only scalars and evaluator features are kept, so memory
+does not grow with the number of clips.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import importlib.metadata
+import platform
+import time
+from pathlib import Path
+from typing import Callable
+
+import numpy as np
+import torch
+
+from synesthete.data import make_clip
+from synesthete.data.procedural import VAL_INDEX_BASE
+from synesthete.eval.clip_metrics import clip_metrics, nanmean
+from synesthete.eval.quality import diversity, frechet_distance, psnr, ssim
+from synesthete.eval.semantics import semantics_from_stats
+from synesthete.infer.generate import VideoGenerator
+from synesthete.train.builders import build_regression, load_trained
+from synesthete.train.checkpoint import latest_checkpoint
+from synesthete.train.vae_task import reconstruct, to_model_range, to_uint8
+
+BASELINES = ("ground_truth", "model", "shuffled_audio", "null_audio", "regression", "static")
+
+HEADLINE = ("av_align", "beat_f1", "offset_ms", "reactivity", "mode_accuracy", "sharpness_ratio",
+            "flicker_ratio", "frechet_distance", "sync_offset_accuracy")
+"""The metrics of the summary table (README, pipeline); metrics.json holds all of them."""
+
+
+DIVERSITY_SEEDS, DIVERSITY_CLIPS = 3, 2
+"""Diversity: this many samples (different seeds, same audio) on the first clips."""
+
+
+def _versions() -> dict[str, str]:
+    out = {"python": platform.python_version()}
+    for pkg in ("synesthete", "torch", "torchaudio", "torchcodec", "librosa", "opencv-python-headless"):
+        try:
+            out[pkg] = importlib.metadata.version(pkg)
+        except importlib.metadata.PackageNotFoundError:
+            pass
+    return out
+
+
+def _regression_baseline(run: Path, device: torch.device) -> torch.nn.Module | None:
+    ckpt = latest_checkpoint(run / "regression")
+    return None if ckpt is None else load_trained(ckpt, build_regression, device)[0]
+
+
+def _static(video: torch.Tensor) -> torch.Tensor:
+    return video[:1].expand_as(video).clone()
+
+
+def evaluate_run(run: Path, device: torch.device, overrides: dict | None = None,
+                 on_clip: Callable[[int, int], None] | None = None,
+                 on_videos: Callable[[int, dict, dict, object], None] | None = None) -> dict:
+    """Score every baseline on validation songs -> the metrics.json dict.
+
+    What is scored comes from the run's `eval` config section, with `overrides` (e.g.
+    {"clips": 2, "nets": False}) on top.
+
+    `on_videos(i, clip, videos, data_config)` sees each song's videos by baseline (for plots).
+    """
+    gen = VideoGenerator.from_run(run, device)
+    cfg = gen.cfg
+    opts = dataclasses.replace(cfg.eval, **(overrides or {}))
+    d = dataclasses.replace(cfg.data, seconds=opts.seconds)
+    fps, sr = d.fps, d.sample_rate
+    regression = _regression_baseline(run, device)
+    nets = _Nets(Path(opts.nets_dir), device) if opts.nets else None
+    baselines = [b for b in BASELINES if b != "regression" or regression is not None]
+
+    clips = [make_clip(d, VAL_INDEX_BASE + i) for i in range(opts.clips)]   # audio + truth, small at 8 s
+    per_clip: dict[str, list[dict]] = {b: [] for b in baselines}
+    feats: dict[str, list[torch.Tensor]] = {b: [] for b in baselines}
+    sync: dict[str, list[dict]] = {b: [] for b in baselines}
+    div, vae_psnr, vae_ssim = [], [], []
+    for i, clip in enumerate(clips):
+        truth = clip["video"]
+        seed = cfg.sample.seed + i
+        other = clips[(i + 1) % len(clips)]["audio"] if len(clips) > 1 else torch.zeros_like(clip["audio"])
+        videos = {
+            "ground_truth": truth,
+            "model": gen.generate(clip["audio"], seed=seed),
+            "shuffled_audio": gen.generate(other, seed=seed),
+            "null_audio": gen.generate(clip["audio"], seed=seed, drop_audio=True),
+            "static": _static(truth),
+        }
+        if regression is not None:
+            with torch.no_grad():
+                videos["regression"] = to_uint8(regression(clip["audio"][None].to(device))[0]).cpu()
+        for b in baselines:
+            v = videos[b][: truth.shape[0]]
+            per_clip[b].append(clip_metrics(v, clip, fps, sr))
+            if nets is not None:
+                feats[b].append(nets.features(v))
+                sync[b].append(nets.sync(v, clip["audio"], fps, sr))
+        if on_videos is not None:
+            on_videos(i, clip, videos, d)
+        if i < DIVERSITY_CLIPS:
+            samples = [videos["model"]] + [gen.generate(clip["audio"], seed=seed + 1000 * k)
+                                           for k in range(1, DIVERSITY_SEEDS)]
+            div.append(diversity(samples))
+        x = to_model_range(truth.to(device))
+        x_hat = reconstruct(gen.vae, x)
+        vae_psnr.append(psnr(to_uint8(x_hat).cpu(), truth))
+        vae_ssim.append(ssim(to_uint8(x_hat).cpu(), truth))
+        if on_clip is not None:
+            on_clip(i + 1, len(clips))
+
+    results = {b: _aggregate(per_clip[b], per_clip["ground_truth"], clips) for b in baselines}
+    if nets is not None:
+        for b in baselines:
+            results[b]["frechet_distance"] = frechet_distance(torch.cat(feats[b]), torch.cat(feats["ground_truth"]))
+            results[b].update(_sync_summary(sync[b]))
+    results["model"]["diversity"] = nanmean(div)
+    results["model"]["vae_psnr"] = nanmean(vae_psnr)
+    results["model"]["vae_ssim"] = nanmean(vae_ssim)
+    return {
+        "run": str(run),
+        "results": results,
+        "per_clip": per_clip,
+        "baselines": baselines,
+        "clips": [{"index": VAL_INDEX_BASE + i, "seed": cfg.sample.seed + i, "tempo": c["meta"]["tempo"],
+                   "mode": c["meta"]["mode"], "visualizer": c["meta"]["visualizer"]} for i, c in enumerate(clips)],
+        "fps": fps,
+        "seconds": opts.seconds,
+        "options": dataclasses.asdict(opts),
+        "config": cfg.to_dict(),
+        "nets": nets.describe() if nets is not None else None,
+        "versions": _versions(),
+        "created": time.strftime("%Y-%m-%dT%H:%M:%S"),
+    }
+
+
+def _aggregate(rows: list[dict], truth_rows: list[dict], clips: list[dict]) -> dict[str, float]:
+    """Means over clips, plus the set-level figures (ratios to ground truth, semantics)."""
+    out = {k: nanmean([r[k] for r in rows]) for k in rows[0]}
+    out["abs_offset_ms"] = nanmean([abs(r["offset_ms"]) for r in rows])
+    out["sharpness_ratio"] = out["sharpness"] / max(nanmean([r["sharpness"] for r in truth_rows]), 1e-9)
+    out["flicker_ratio"] = out["flicker"] / max(nanmean([r["flicker"] for r in truth_rows]), 1e-9)
+    sem = semantics_from_stats([r["temperature"] for r in rows], [c["meta"]["mode"] for c in clips],
+                               [r["motion"] for r in rows], [float(c["meta"]["tempo"]) for c in clips])
+    out["mode_accuracy"] = sem["mode_accuracy"]
+    out["tempo_motion_spearman"] = sem["tempo_motion_spearman"]
+    return out
+
+
+def _sync_summary(rows: list[dict]) -> dict[str, float]:
+    """The learned sync scorer on a baseline: how often it finds the picture in sync (offset 0 +-1)."""
+    offsets = np.asarray([r["offset_frames"] for r in rows], dtype=np.float64)
+    return {
+        "sync_offset_accuracy": float((np.abs(offsets) <= 1).mean()) if offsets.size else float("nan"),
+        "sync_abs_offset_ms": nanmean([abs(r["offset_ms"]) for r in rows]),
+        "sync_confidence": nanmean([r["confidence"] for r in rows]),
+    }
+
+
+class _Nets:
+    """The evaluator network (Fréchet features) and the sync scorer, trained once and cached."""
+
+    def __init__(self, cache_dir: Path, device: torch.device):
+        from synesthete.eval.evaluator import load_or_train_evaluator
+        from synesthete.eval.sync_scorer import load_or_train_sync_scorer
+
+        self.evaluator = load_or_train_evaluator(Path(cache_dir), device=device)
+        self.scorer = load_or_train_sync_scorer(Path(cache_dir), device=device)
+        self.cache_dir = Path(cache_dir)
+
+    def features(self, video: torch.Tensor) -> torch.Tensor:
+        from synesthete.eval.evaluator import video_features
+
+        return video_features(self.evaluator, video[None]).cpu()
+
+    def sync(self, video: torch.Tensor, audio: torch.Tensor, fps: int, sample_rate: int) -> dict:
+        from synesthete.eval.sync_scorer import predict_offset
+
+        return predict_offset(self.scorer, video, audio, fps, sample_rate)
+
+    def describe(self) -> dict:
+        return {"cache_dir": str(self.cache_dir)}
