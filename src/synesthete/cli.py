@@ -222,8 +222,8 @@ def cmd_eval(args: argparse.Namespace) -> None:
     run = Path(args.run)
     if not run.is_dir():
         raise UsageError(f"no run folder {run} (train one with: uv run python run_pipeline.py)")
-    overrides = {k: v for k, v in {"clips": args.clips, "seconds": args.seconds, "nets_dir": args.nets,
-                                   "nets": False if args.no_nets else None}.items() if v is not None}
+    overrides = {k: v for k, v in {"clips": args.clips, "seconds": args.seconds, "nets_dir": args.nets_dir,
+                                   "nets": args.nets}.items() if v is not None}
     metrics, report = evaluate_and_report(run, pick_device(args.device), args.out, overrides, _console())
     print(headline_table(metrics))
     print(f"wrote {report.parent / 'metrics.json'} and {report}")
@@ -329,8 +329,9 @@ def build_parser() -> argparse.ArgumentParser:
             p.add_argument("--clips", type=int, default=None, help="validation songs (default: the run's eval.clips)")
             p.add_argument("--seconds", type=float, default=None, help="length of each song excerpt (eval.seconds)")
             p.add_argument("--out", default=None, help="report folder (default: RUN/eval)")
-            p.add_argument("--nets", default=None, help="cache folder of the evaluator and sync-scorer nets")
-            p.add_argument("--no-nets", action="store_true", help="skip the learned metrics (FD, sync scorer)")
+            p.add_argument("--nets", action=argparse.BooleanOptionalAction, default=None,
+                           help="the learned metrics (Frechet distance, sync scorer; default: the run's eval.nets)")
+            p.add_argument("--nets-dir", default=None, help="cache folder of the evaluator and sync-scorer nets")
             p.add_argument("--device", default="auto")
         if name == "bench-generate":
             p.add_argument("--run", default="runs/quick", help="a trained run folder")

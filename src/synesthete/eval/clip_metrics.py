@@ -22,7 +22,9 @@ def clip_metrics(video: torch.Tensor, clip: dict, fps: int, sample_rate: int) ->
     """uint8 video [T, 3, H, W] scored against `clip` (audio, events, features of the song)."""
     audio, events = clip["audio"], clip["events"]
     mag = flow_magnitude(video)
-    sync = beat_sync(video, events, fps, magnitude=mag)
+    # Kicks and snares repeat every beat, so a lag search wider than half a beat is ambiguous.
+    half_beat = max(1, int(0.5 * 60.0 / float(clip["meta"]["tempo"]) * fps))
+    sync = beat_sync(video, events, fps, magnitude=mag, max_lag=half_beat)
     anchors = eventness_report(video, audio, sample_rate, fps, events, magnitude=mag)
     return {
         "av_align": av_align(video, audio, sample_rate, fps, magnitude=mag)["score"],

@@ -175,8 +175,8 @@ class _Nets:
         from synesthete.eval.evaluator import load_or_train_evaluator
         from synesthete.eval.sync_scorer import load_or_train_sync_scorer
 
-        self.evaluator = load_or_train_evaluator(Path(cache_dir), device=device)
-        self.scorer = load_or_train_sync_scorer(Path(cache_dir), device=device)
+        self.evaluator, self.evaluator_stats = load_or_train_evaluator(Path(cache_dir), device=device)
+        self.scorer, self.scorer_stats = load_or_train_sync_scorer(Path(cache_dir), device=device)
         self.cache_dir = Path(cache_dir)
 
     def features(self, video: torch.Tensor) -> torch.Tensor:
@@ -190,4 +190,4 @@ class _Nets:
         return predict_offset(self.scorer, video, audio, fps, sample_rate)
 
     def describe(self) -> dict:
-        return {"cache_dir": str(self.cache_dir)}
+        return {"cache_dir": str(self.cache_dir), "evaluator": self.evaluator_stats, "sync_scorer": self.scorer_stats}
