@@ -84,6 +84,7 @@ def bench_generate(run: Path, device: torch.device, seconds: float = 30.0,
     audio, events = clip["audio"], clip["events"]
     results: dict[str, dict] = {}
     windows: list = []
+    gen.generate(audio[:, : d.frames * d.samples_per_frame], steps=2)    # warm-up, untimed
     with tempfile.TemporaryDirectory() as tmp:
         for sampler, steps in settings:
             t0 = time.perf_counter()
