@@ -5,6 +5,7 @@ import sys
 from pathlib import Path
 
 import pytest
+import torch
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
@@ -33,3 +34,13 @@ def tiny_run(tmp_path_factory):
         os.chdir(old)
     assert rc == 0
     return cwd
+
+
+@pytest.fixture(scope="module")
+def one_thread():
+    """Small per-op work (renders, metrics): extra intra-op threads only contend (10x slower on a
+    busy box). Use with `pytestmark = pytest.mark.usefixtures("one_thread")`."""
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(threads)

@@ -30,12 +30,7 @@ from synesthete.visualizers.palette import hsv_to_rgb, sample_palette
 FPS, SR, T, SIZE = 16, 16000, 96, 64
 
 
-@pytest.fixture(autouse=True, scope="module")
-def one_thread():
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
+pytestmark = pytest.mark.usefixtures("one_thread")
 
 
 def click_frames(seed: int = 0) -> np.ndarray:

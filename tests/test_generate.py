@@ -3,11 +3,11 @@
 import math
 import os
 import subprocess
-import sys
 
 import pytest
 import torch
 
+from synesthete.bench.generate import peak_rss_mb
 from synesthete.cli import main as cli_main
 from synesthete.data import make_clip
 from synesthete.data.procedural import VAL_INDEX_BASE
@@ -170,14 +170,8 @@ def test_audio_free_span_size_and_fps(tiny_run, tmp_path):
 
 def test_memory_does_not_grow_with_length(tiny_run, tmp_path):
     """Loose check (the benchmark measures it properly): 8x longer audio-free video, similar peak RSS."""
-    code = ("import resource, sys; from synesthete.cli import main; rc = main(sys.argv[1:]); "
-            "print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)")
-    peaks = []
-    for seconds in ("5", "40"):
-        out = subprocess.run([sys.executable, "-c", code, "generate", "--run", run_dir(tiny_run), "--duration",
-                              seconds, "--steps", "1", "--out", str(tmp_path / f"m{seconds}.mp4")],
-                             capture_output=True, text=True, check=True)
-        peaks.append(int(out.stdout.strip().splitlines()[-1]))
+    peaks = [peak_rss_mb(["generate", "--run", run_dir(tiny_run), "--duration", seconds, "--steps", "1",
+                          "--out", str(tmp_path / f"m{seconds}.mp4")]) for seconds in ("5", "40")]
     assert peaks[1] < 1.15 * peaks[0], peaks
 
 

@@ -13,13 +13,7 @@ NAMES = sorted(REGISTRY)
 ACTIVATIONS = ("kick", "snare", "clap", "hat", "crash", "riser", "bass", "chord", "lead")
 
 
-@pytest.fixture(autouse=True, scope="module")
-def one_thread():
-    """Renders are small per-op work: extra intra-op threads only contend (10x slower on a busy box)."""
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
+pytestmark = pytest.mark.usefixtures("one_thread")
 
 
 def style_of(name: str, seed: int = 0, mode: str = "minor", tempo: float = 120.0) -> dict:

@@ -131,16 +131,22 @@ class AVClip:
     sample_rate: int | None
 
 
-def read_audio(path: str | Path, sample_rate: int | None = None, mono: bool = True) -> tuple[torch.Tensor, int]:
-    """Decode the audio track of any file FFmpeg reads -> (float32 [C, L], sample_rate).
-
-    Resamples to `sample_rate` when given and downmixes to one channel when `mono`.
-    """
+def _existing_file(path: str | Path) -> Path:
+    """`path` as a Path, or a MediaError when it is missing or empty."""
     path = Path(path)
     if not path.is_file():
         raise MediaError(f"no such file: {path}")
     if path.stat().st_size == 0:
         raise MediaError(f"{path} is empty")
+    return path
+
+
+def read_audio(path: str | Path, sample_rate: int | None = None, mono: bool = True) -> tuple[torch.Tensor, int]:
+    """Decode the audio track of any file FFmpeg reads -> (float32 [C, L], sample_rate).
+
+    Resamples to `sample_rate` when given and downmixes to one channel when `mono`.
+    """
+    path = _existing_file(path)
     try:
         decoder = AudioDecoder(str(path), sample_rate=sample_rate, num_channels=1 if mono else None)
         samples = decoder.get_all_samples()
@@ -160,11 +166,7 @@ class AudioReader:
 
     def __init__(self, path: str | Path, sample_rate: int | None = None, mono: bool = False,
                  start: float = 0.0, duration: float | None = None, chunk_seconds: float = 20.0):
-        path = Path(path)
-        if not path.is_file():
-            raise MediaError(f"no such file: {path}")
-        if path.stat().st_size == 0:
-            raise MediaError(f"{path} is empty")
+        path = _existing_file(path)
         try:
             self._decoder = AudioDecoder(str(path), sample_rate=sample_rate, num_channels=1 if mono else None)
         except Exception as e:

@@ -24,27 +24,20 @@ import torch
 from synesthete.bench.machine import machine_info
 from synesthete.data import make_clip
 from synesthete.data.procedural import VAL_INDEX_BASE
-from synesthete.eval.av_align import av_align, flow_magnitude
-from synesthete.eval.beat_sync import beat_sync
-from synesthete.eval.pulse import pulse_stats
+from synesthete.eval.clip_metrics import clip_metrics
 from synesthete.eval.seams import seam_ratio
 from synesthete.infer.generate import TensorAudio, VideoGenerator
 from synesthete.infer.render import render_stream
 from synesthete.infer.windows import boundary_frames
 
 
-def sync_scores(video: torch.Tensor, audio: torch.Tensor, events: dict, fps: int, sample_rate: int,
-                boundaries: list[int]) -> dict:
-    """The sync and seam figures of one video of the song (shared optical flow)."""
-    mag = flow_magnitude(video)
-    sync = beat_sync(video, events, fps, magnitude=mag)
-    return {
-        "av_align": av_align(video, audio, sample_rate, fps, magnitude=mag)["score"],
-        "beat_f1": sync["f1"],
-        "offset_ms": sync["offset_ms"],
-        "pulse_ratio": pulse_stats(video, events["kick"], fps)["ratio"],
-        "seam_ratio": seam_ratio(video, boundaries),
-    }
+SYNC_KEYS = ("av_align", "beat_f1", "offset_ms", "pulse_ratio")
+
+
+def sync_scores(video: torch.Tensor, clip: dict, fps: int, sample_rate: int, boundaries: list[int]) -> dict:
+    """The sync figures of one video of the song (eval.clip_metrics) and its seam ratio."""
+    scores = clip_metrics(video, clip, fps, sample_rate)
+    return {**{k: scores[k] for k in SYNC_KEYS}, "seam_ratio": seam_ratio(video, boundaries)}
 
 
 def peak_rss_mb(argv: list[str]) -> float:
@@ -81,7 +74,7 @@ def bench_generate(run: Path, device: torch.device, seconds: float = 30.0,
     gen = VideoGenerator.from_run(run, device)
     d, s = gen.cfg.data, gen.cfg.sample
     clip = make_clip(dataclasses.replace(d, seconds=seconds), VAL_INDEX_BASE)
-    audio, events = clip["audio"], clip["events"]
+    audio = clip["audio"]
     results: dict[str, dict] = {}
     windows: list = []
     gen.generate(audio[:, : d.frames * d.samples_per_frame], steps=2)    # warm-up, untimed
@@ -93,12 +86,11 @@ def bench_generate(run: Path, device: torch.device, seconds: float = 30.0,
             wall = time.perf_counter() - t0
             windows = r.windows
             row = {"realtime_factor": r.seconds / wall, "seconds_per_window": wall / len(r.windows),
-                   **sync_scores(r.video, audio, events, d.fps, d.sample_rate, boundary_frames(r.windows))}
+                   **sync_scores(r.video, clip, d.fps, d.sample_rate, boundary_frames(r.windows))}
             results[f"{sampler}_{steps}"] = row
             if on_result is not None:
                 on_result(f"{sampler}_{steps}", row)
-    truth = sync_scores(clip["video"][: r.video.shape[0]], audio, events, d.fps, d.sample_rate,
-                        boundary_frames(windows))
+    truth = sync_scores(clip["video"][: r.video.shape[0]], clip, d.fps, d.sample_rate, boundary_frames(windows))
     default = f"{s.sampler}_{s.steps}"
     reference = results.get(f"{s.sampler}_50")
     if reference:

@@ -113,10 +113,9 @@ def evaluate_run(run: Path, device: torch.device, overrides: dict | None = None,
             samples = [videos["model"]] + [gen.generate(clip["audio"], seed=seed + 1000 * k)
                                            for k in range(1, DIVERSITY_SEEDS)]
             div.append(diversity(samples))
-        x = to_model_range(truth.to(device))
-        x_hat = reconstruct(gen.vae, x)
-        vae_psnr.append(psnr(to_uint8(x_hat).cpu(), truth))
-        vae_ssim.append(ssim(to_uint8(x_hat).cpu(), truth))
+        recon = to_uint8(reconstruct(gen.vae, to_model_range(truth.to(device)))).cpu()
+        vae_psnr.append(psnr(recon, truth))
+        vae_ssim.append(ssim(recon, truth))
         if on_clip is not None:
             on_clip(i + 1, len(clips))
 
