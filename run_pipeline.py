@@ -96,6 +96,7 @@ def run(args: argparse.Namespace) -> None:
     video = render_to_file(
         gen, clip["audio"], out, events=clip["events"], sheet=out.with_suffix(".png"),
         title=f"generated · validation song 0 · {meta['tempo']:.0f} BPM {meta['key_name']} {meta['mode']}",
+        visualizer=gen.label_for(clip),
     )
     timings["generate"] = time.perf_counter() - t0
     total = time.perf_counter() - t_all

@@ -239,6 +239,39 @@ def test_unwritable_output(tiny_run, tmp_path, capsys, target):
     assert rc == 2 and "cannot write" in err and "\n" not in err
 
 
+@pytest.mark.parametrize("name, message", [("nope", "unknown visualizer"), ("tunnel", "visualizer_label")])
+def test_visualizer_flag_errors_are_one_line(tiny_run, tmp_path, capsys, name, message):
+    """An unknown name, or a name for a run trained without labels: one line, no output."""
+    rc = generate(tiny_run, tmp_path, "--duration", "0.5", "--visualizer", name)
+    err = capsys.readouterr().err.strip()
+    assert rc == 2 and message in err and "\n" not in err and not (tmp_path / "o.mp4").exists()
+
+
+def test_visualizer_labels_train_and_steer_generation(tiny_run, tmp_path, capsys):
+    """dit.visualizer_label: the DiT trains with labels and `--visualizer` changes what it draws."""
+    import shutil
+
+    from synesthete.config import load_config
+    from synesthete.device import pick_device
+    from synesthete.train.stages import train_dit
+    from conftest import TINY
+
+    run = tmp_path / "labelled"
+    run.mkdir()
+    shutil.copytree(tiny_run / "runs" / "tiny" / "vae", run / "vae")
+    cfg = load_config(None, [*TINY, "dit.visualizer_label=true"])
+    train_dit(cfg, run, pick_device("cpu"))
+    gen = VideoGenerator.from_run(run, pick_device("cpu"))
+    assert gen.takes_visualizer and gen.label_for({"meta": {"visualizer": "rings"}}) == "rings"
+    audio, noise = torch.zeros(1, 1, 8 * 1000), torch.randn(1, 8, 8, 2, 2, generator=torch.Generator().manual_seed(0))
+    a, b = (gen.sample_latents(audio, noise, 2, 3.0, visualizer=v) for v in ("geometry", "tunnel"))
+    assert not torch.equal(a, b)
+    assert torch.equal(gen.sample_latents(audio, noise, 2, 3.0), gen.sample_latents(audio, noise, 2, 3.0))
+    rc = cli_main(["generate", "--run", str(run), "--duration", "0.5", "--visualizer", "tunnel",
+                   "--out", str(tmp_path / "v.mp4")])
+    assert rc == 0 and (tmp_path / "v.mp4").exists(), capsys.readouterr().err
+
+
 def test_incompatible_run_is_one_line(tiny_run, tmp_path, capsys):
     import shutil
 

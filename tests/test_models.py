@@ -177,6 +177,17 @@ def test_dit_depends_on_audio_and_null_path_ignores_it():
         assert not torch.allclose(model(x, t, a, target=torch.ones(2, dtype=torch.long)), model(x, t, a))
 
 
+def test_dit_visualizer_label_conditions_and_none_is_the_null_label():
+    model = tiny_dit(num_labels=3)
+    randomize_zeroed(model)
+    x, t, a = dit_inputs()
+    label = lambda *i: torch.tensor(i)
+    with torch.no_grad():
+        assert (model(x, t, a, label=label(0, 1)) - model(x, t, a, label=label(2, 2))).abs().max() > 1e-3
+        assert torch.equal(model(x, t, a), model(x, t, a, label=label(3, 3)))   # index 3 = none given
+    assert tiny_dit().label_embedder is None                                    # off by default
+
+
 def test_dit_per_frame_conditioning_is_local():
     """The adaLN path gives frame t its own audio: changing frame 10's audio moves frame 10 most."""
     model = tiny_dit()

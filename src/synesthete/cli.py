@@ -92,6 +92,12 @@ def _check_generate_args(args: argparse.Namespace) -> None:
     for ok, message in checks:
         if not ok:
             raise UsageError(message)
+    if args.visualizer is not None:
+        from synesthete.visualizers import visualizer_index
+        try:
+            visualizer_index(args.visualizer)
+        except ValueError as e:
+            raise UsageError(f"--visualizer: {e}") from None
     out = Path(args.out)
     if out.suffix.lower() != ".mp4":
         raise UsageError(f"--out must name an .mp4 file, got {out}")
@@ -124,6 +130,7 @@ def cmd_generate(args: argparse.Namespace) -> None:
 
     _check_generate_args(args)
     gen = VideoGenerator.from_run(Path(args.run), pick_device(args.device))
+    gen.visualizer_label(args.visualizer)   # a run trained without labels: one line, before any output
     d = gen.cfg.data
     if args.audio is not None:
         source = AudioReader(args.audio, sample_rate=d.sample_rate, mono=True, start=args.start,
@@ -151,7 +158,8 @@ def cmd_generate(args: argparse.Namespace) -> None:
         result = render_stream(gen, source, out, **mux, size=args.size, fps=fps, seed=args.seed,
                                steps=args.steps, guidance=args.guidance, sampler=args.sampler,
                                drop_audio=args.audio is None, overlap=args.overlap,
-                               keep_seconds=30.0 if args.sheet else 0.0, on_frames=advance)
+                               keep_seconds=30.0 if args.sheet else 0.0, on_frames=advance,
+                               visualizer=args.visualizer)
     wall = time.perf_counter() - t0
     if args.sheet:
         from synesthete.contact_sheet import contact_sheet
@@ -322,6 +330,8 @@ def build_parser() -> argparse.ArgumentParser:
                            help="only D seconds; without --audio, audio-free generation of D seconds")
             p.add_argument("--device", default="auto")
             p.add_argument("--sheet", action="store_true", help="also save a contact sheet PNG (first 30 s)")
+            p.add_argument("--visualizer", default=None,
+                           help="the look to draw (runs trained with dit.visualizer_label; default: the model's choice)")
         if name == "eval":
             p.add_argument("--run", default=None, help="a trained run folder: score every baseline")
             p.add_argument("--video", default=None, help="any mp4: print its sync metrics as JSON")

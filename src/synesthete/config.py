@@ -171,6 +171,10 @@ class DiTConfig:
     """What the network predicts (chosen by measurement, see README)."""
     cond_drop: float = 0.1
     """Probability of training on the learned null audio (classifier-free guidance)."""
+    visualizer_label: bool = False
+    """Also condition on which visualizer drew the clip (a learned embedding per visualizer plus
+    a null one, dropped with probability cond_drop): the audio does not say which visualizer a
+    clip uses, so without it the DiT must learn a nine-way mixture. `generate --visualizer`."""
     reuse: int = 2
     """Steps that train on each rendered + VAE-encoded batch (with fresh noise each time)."""
     train: TrainConfig = field(default_factory=lambda: TrainConfig(steps=3000, batch=4, lr=3e-4))

@@ -82,7 +82,8 @@ def bench_generate(run: Path, device: torch.device, seconds: float = 30.0,
         for sampler, steps in settings:
             t0 = time.perf_counter()
             r = render_stream(gen, TensorAudio(audio), Path(tmp) / "bench.mp4", native=TensorAudio(audio),
-                              native_rate=d.sample_rate, sampler=sampler, steps=steps, keep_seconds=None)
+                              native_rate=d.sample_rate, sampler=sampler, steps=steps, keep_seconds=None,
+                              visualizer=gen.label_for(clip))
             wall = time.perf_counter() - t0
             windows = r.windows
             row = {"realtime_factor": r.seconds / wall, "seconds_per_window": wall / len(r.windows),

@@ -91,11 +91,12 @@ def evaluate_run(run: Path, device: torch.device, overrides: dict | None = None,
         truth = clip["video"]
         seed = cfg.sample.seed + i
         other = clips[(i + 1) % len(clips)]["audio"] if len(clips) > 1 else torch.zeros_like(clip["audio"])
-        videos = {
+        look = gen.label_for(clip)   # a label-conditioned model is asked for the truth's visualizer,
+        videos = {                   # in every generated baseline alike: only the audio differs
             "ground_truth": truth,
-            "model": gen.generate(clip["audio"], seed=seed),
-            "shuffled_audio": gen.generate(other, seed=seed),
-            "null_audio": gen.generate(clip["audio"], seed=seed, drop_audio=True),
+            "model": gen.generate(clip["audio"], seed=seed, visualizer=look),
+            "shuffled_audio": gen.generate(other, seed=seed, visualizer=look),
+            "null_audio": gen.generate(clip["audio"], seed=seed, drop_audio=True, visualizer=look),
             "static": _static(truth),
         }
         if regression is not None:
@@ -110,7 +111,7 @@ def evaluate_run(run: Path, device: torch.device, overrides: dict | None = None,
         if on_videos is not None:
             on_videos(i, clip, videos, d)
         if i < DIVERSITY_CLIPS:
-            samples = [videos["model"]] + [gen.generate(clip["audio"], seed=seed + 1000 * k)
+            samples = [videos["model"]] + [gen.generate(clip["audio"], seed=seed + 1000 * k, visualizer=look)
                                            for k in range(1, DIVERSITY_SEEDS)]
             div.append(diversity(samples))
         recon = to_uint8(reconstruct(gen.vae, to_model_range(truth.to(device)))).cpu()

@@ -21,6 +21,7 @@ from synesthete.models import AudioDiT, SpatialVAE
 from synesthete.train.checkpoint import CheckpointError
 from synesthete.train.builders import build_denoiser, build_vae, load_trained, stage_checkpoint
 from synesthete.train.vae_task import to_uint8
+from synesthete.visualizers import visualizer_index
 
 
 def window_generator(seed: int, window: int) -> torch.Generator:
@@ -52,15 +53,37 @@ class VideoGenerator:
     def frames_per_window(self) -> int:
         return self.cfg.data.frames
 
+    @property
+    def takes_visualizer(self) -> bool:
+        """Whether the DiT was trained with visualizer labels (dit.visualizer_label)."""
+        return self.model.dit.label_embedder is not None
+
+    def label_for(self, clip: dict) -> str | None:
+        """The visualizer to ask for when generating for `clip`: its own, if the model takes one."""
+        return clip["meta"]["visualizer"] if self.takes_visualizer else None
+
+    def visualizer_label(self, visualizer: str | None) -> torch.Tensor | None:
+        """The label tensor [1] for `visualizer` (None for None); a one-line error if the model takes none."""
+        if visualizer is None:
+            return None
+        if not self.takes_visualizer:
+            raise CheckpointError("this run's DiT was trained without visualizer labels "
+                                  "(dit.visualizer_label: false); leave out --visualizer")
+        return torch.tensor([visualizer_index(visualizer)], device=self.device)
+
     @torch.no_grad()
     def sample_latents(self, audio: torch.Tensor, noise: torch.Tensor, steps: int, guidance: float,
                        sampler: str | None = None, drop_audio: bool = False,
-                       callback: Callable | None = None, known: torch.Tensor | None = None) -> torch.Tensor:
+                       callback: Callable | None = None, known: torch.Tensor | None = None,
+                       visualizer: str | None = None) -> torch.Tensor:
         """audio [B, 1, T * spf], noise [B, T, Cz, h, w] -> normalised latents [B, T, Cz, h, w].
 
         `known` [B, n, Cz, h, w]: clean latents of the first n frames (a sliding window's
         overlap with the previous one), held in place with a fading weight (warm start).
+        `visualizer`: the look to draw (models trained with labels; None = the model's choice).
+        Guidance is on the audio only: both CFG passes get the same label.
         """
+        label = self.visualizer_label(visualizer)
         tokens, _ = self.model.audio_encoder(audio.to(self.device))       # encoded once per window
         denoiser = to_denoiser(self.model.dit, self.cfg.dit.objective)
         if drop_audio:
@@ -68,6 +91,8 @@ class VideoGenerator:
                                        "drop_audio": torch.ones(audio.shape[0], dtype=torch.bool, device=self.device)}
         else:
             guided, extra = cfg_denoiser(denoiser, guidance), {"audio": tokens}
+        if label is not None:
+            extra["label"] = label.expand(audio.shape[0])
         if known is not None and known.shape[1]:
             guided = warm_start(guided, known.to(self.device), crossfade_weights(known.shape[1]))
         sampler = sampler or self.cfg.sample.sampler
@@ -87,7 +112,8 @@ class VideoGenerator:
     def stream(self, audio: "AudioSource", seed: int | None = None, steps: int | None = None,
                guidance: float | None = None, sampler: str | None = None, drop_audio: bool = False,
                overlap: int | None = None, windows: list | None = None,
-               on_frames: Callable[[int], None] | None = None) -> Iterator[torch.Tensor]:
+               on_frames: Callable[[int], None] | None = None,
+               visualizer: str | None = None) -> Iterator[torch.Tensor]:
         """Yield uint8 frames [n, 3, H, W] in order as windows finish, for audio of any length.
 
         `audio.read(n)` hands out the model-rate mono signal ([1, <= n]; empty at the end), so
@@ -96,7 +122,9 @@ class VideoGenerator:
         length overlap by `overlap` frames (at most half a window); each warm-starts from the
         shared frames and the overlap is Hann cross-faded (infer.windows). `windows` (a list)
         receives each (start, length); `on_frames(n)` is told how many frames were finished.
+        `visualizer`: see sample_latents.
         """
+        self.visualizer_label(visualizer)   # fail before any audio is read
         s = self.cfg.sample
         seed = s.seed if seed is None else seed
         steps = s.steps if steps is None else steps
@@ -128,7 +156,8 @@ class VideoGenerator:
             a = torch.nn.functional.pad(a, (0, length * spf - a.shape[-1]))[None]       # [1, 1, length*spf]
             known = latents[:, start - first:]                                             # shared frames
             noise = torch.randn(1, length, cz, h, h, generator=window_generator(seed, w))
-            lat = self.sample_latents(a, noise, steps, guidance, sampler, drop_audio, known=known).cpu()
+            lat = self.sample_latents(a, noise, steps, guidance, sampler, drop_audio, known=known,
+                                      visualizer=visualizer).cpu()
             n = known.shape[1]
             if n:
                 lat = torch.cat([blend(known[0], lat[0, :n])[None], lat[:, n:]], dim=1)
@@ -154,10 +183,12 @@ class VideoGenerator:
     @torch.no_grad()
     def generate(self, audio: torch.Tensor, seed: int | None = None, steps: int | None = None,
                  guidance: float | None = None, sampler: str | None = None, drop_audio: bool = False,
-                 overlap: int | None = None, windows: list | None = None) -> torch.Tensor:
+                 overlap: int | None = None, windows: list | None = None,
+                 visualizer: str | None = None) -> torch.Tensor:
         """audio float [1, L] at the model's sample rate -> uint8 video [ceil(L / spf), 3, H, W]."""
         frames = list(self.stream(TensorAudio(audio), seed=seed, steps=steps, guidance=guidance,
-                                  sampler=sampler, drop_audio=drop_audio, overlap=overlap, windows=windows))
+                                  sampler=sampler, drop_audio=drop_audio, overlap=overlap, windows=windows,
+                                  visualizer=visualizer))
         if not frames:
             return torch.zeros(0, 3, self.cfg.data.size, self.cfg.data.size, dtype=torch.uint8)
         return torch.cat(frames)

@@ -81,13 +81,14 @@ def render_stream(gen: VideoGenerator, audio: AudioSource, out: Path, *, native:
                   fps: int | None = None, seed: int | None = None, steps: int | None = None,
                   guidance: float | None = None, sampler: str | None = None, drop_audio: bool = False,
                   overlap: int | None = None, keep_seconds: float | None = 0.0,
-                  on_frames: Callable[[int], None] | None = None) -> RenderResult:
+                  on_frames: Callable[[int], None] | None = None, visualizer: str | None = None) -> RenderResult:
     """Generate frames for the model-rate `audio` and write `out` as they come.
 
     `native` (with `native_rate`, `native_channels`) is the audio muxed into the mp4, the same
     span at its own quality; None writes a video-only file. `size`/`fps` resize and retime the
     output (defaults: the model's). The first `keep_seconds` of model-fps frames (None: all) are
-    kept in memory and returned, for contact sheets and metrics. Returns what was written.
+    kept in memory and returned, for contact sheets and metrics. `visualizer`: the look to ask
+    for (see VideoGenerator.sample_latents). Returns what was written.
     """
     d = gen.cfg.data
     size, fps = size or d.size, fps or d.fps
@@ -105,7 +106,7 @@ def render_stream(gen: VideoGenerator, audio: AudioSource, out: Path, *, native:
 
         for frames in gen.stream(audio, seed=seed, steps=steps, guidance=guidance, sampler=sampler,
                                  drop_audio=drop_audio, overlap=overlap, windows=result.windows,
-                                 on_frames=on_frames):
+                                 on_frames=on_frames, visualizer=visualizer):
             model_frames += frames.shape[0]
             held = sum(k.shape[0] for k in kept)
             if keep_seconds is None or held < keep_seconds * d.fps:
@@ -132,7 +133,7 @@ def render_stream(gen: VideoGenerator, audio: AudioSource, out: Path, *, native:
 def render_to_file(gen: VideoGenerator, audio: torch.Tensor, out: Path, *, seed: int | None = None,
                    steps: int | None = None, guidance: float | None = None, sampler: str | None = None,
                    drop_audio: bool = False, events: dict | None = None, sheet: Path | None = None,
-                   title: str = "") -> torch.Tensor:
+                   title: str = "", visualizer: str | None = None) -> torch.Tensor:
     """Generate frames for in-memory `audio` [1, L] (model sample rate), write `out` (h264 + aac).
 
     Returns the frames (uint8 [T, 3, H, W]). With `sheet`, also saves a contact sheet PNG.
@@ -141,7 +142,7 @@ def render_to_file(gen: VideoGenerator, audio: torch.Tensor, out: Path, *, seed:
     audio = audio.reshape(1, -1)
     result = render_stream(gen, TensorAudio(audio), out, native=TensorAudio(audio), native_rate=d.sample_rate,
                            seed=seed, steps=steps, guidance=guidance, sampler=sampler, drop_audio=drop_audio,
-                           keep_seconds=None)
+                           keep_seconds=None, visualizer=visualizer)
     if sheet is not None:
         contact_sheet(sheet, result.video, audio, d.fps, d.sample_rate, events, title=title)
     return result.video

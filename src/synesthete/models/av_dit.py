@@ -1,6 +1,6 @@
 """AudioDiT: the AudioEncoder and the DiT as one denoiser over raw audio.
 
-forward(x, t, audio [B, 1, L], drop_audio, target) = dit(x, t, audio_encoder(audio).tokens, ...).
+forward(x, t, audio [B, 1, L], drop_audio, target, label) = dit(x, t, audio_encoder(audio).tokens, ...).
 The DiT itself takes tokens under the same keyword (`audio`), so a sampler can be handed
 either this module with waveforms, or the bare DiT with tokens encoded once per clip.
 """
@@ -20,6 +20,7 @@ class AudioDiT(nn.Module):
         self.audio_encoder, self.dit = audio_encoder, dit
 
     def forward(self, x: torch.Tensor, t: torch.Tensor, audio: torch.Tensor,
-                drop_audio: torch.Tensor | None = None, target: torch.Tensor | None = None) -> torch.Tensor:
+                drop_audio: torch.Tensor | None = None, target: torch.Tensor | None = None,
+                label: torch.Tensor | None = None) -> torch.Tensor:
         tokens, _ = self.audio_encoder(audio)                  # (B, T*k, Da)
-        return self.dit(x, t, tokens, drop_audio, target)      # (B, T, Cz, h, w)
+        return self.dit(x, t, tokens, drop_audio, target, label)  # (B, T, Cz, h, w)

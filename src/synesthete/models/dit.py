@@ -5,9 +5,10 @@ is handled as in Latte (Ma et al. 2024): each block attends within a frame (spat
 across frames at each position (temporal), then to the audio sequence (cross), then an MLP.
 
 Beat sync: the adaLN conditioning is PER FRAME,
-    c[b, t] = t_emb[b] + target_emb[b] + pooled_audio[b] + frame_audio[b, t],
+    c[b, t] = t_emb[b] + target_emb[b] (+ label_emb[b]) + pooled_audio[b] + frame_audio[b, t],
 where frame_audio[b, t] is an MLP of frame t's own audio tokens, so every frame's scale/shift/
 gate sees its own audio directly; the cross-attention additionally sees the whole sequence.
+label_emb is DiT's class embedding (num_labels > 0: which visualizer; index num_labels = none).
 
 Reads top-down: helpers, embedders, attention, the block, the final layer, the model,
 positional helpers, and last the size table.
@@ -159,14 +160,14 @@ class FinalLayer(nn.Module):
 
 class DiT(nn.Module):
     """Denoiser backbone: forward(x [B,T,Cz,h,w], t [B], audio [B,S,Da], drop_audio [B] bool,
-    target [B] long) -> [B,T,Cz,h,w]. The output's meaning (eps / v / x0 / flow velocity) is
+    target [B] long, label [B] long) -> [B,T,Cz,h,w]. The output's meaning (eps / v / x0 / flow velocity) is
     set by the wrapper in diffusion.objectives, never here. Works for any T and any h, w
     divisible by patch_size (positions are sin-cos, computed on the fly).
     """
 
     def __init__(self, in_channels: int = 8, patch_size: int = 2, hidden_size: int = 128,
                  depth: int = 4, num_heads: int = 4, mlp_ratio: float = 4.0, audio_dim: int = 128,
-                 audio_tokens_per_frame: int = 1, num_targets: int = 2):
+                 audio_tokens_per_frame: int = 1, num_targets: int = 2, num_labels: int = 0):
         super().__init__()
         self.in_channels, self.out_channels = in_channels, in_channels
         self.patch_size, self.hidden_size = patch_size, hidden_size
@@ -174,6 +175,8 @@ class DiT(nn.Module):
         self.t_embedder = TimestepEmbedder(hidden_size)
         self.target_embedder = nn.Embedding(num_targets, hidden_size)  # 0 = video; 1 reserved for audio
         self.audio_embedder = AudioEmbedder(audio_dim, hidden_size, audio_tokens_per_frame)
+        self.num_labels = num_labels   # + 1 row: the null label (none given / dropped)
+        self.label_embedder = nn.Embedding(num_labels + 1, hidden_size) if num_labels else None
         self.blocks = nn.ModuleList([DiTBlock(hidden_size, num_heads, mlp_ratio) for _ in range(depth)])
         self.final_layer = FinalLayer(hidden_size, patch_size, self.out_channels)
         self.initialize_weights()
@@ -192,6 +195,8 @@ class DiT(nn.Module):
         nn.init.zeros_(self.x_embedder.bias)
         # Embedding tables and MLPs: N(0, 0.02).
         nn.init.normal_(self.target_embedder.weight, std=0.02)
+        if self.label_embedder is not None:
+            nn.init.normal_(self.label_embedder.weight, std=0.02)
         nn.init.normal_(self.audio_embedder.null_audio, std=0.02)
         nn.init.normal_(self.t_embedder.mlp[0].weight, std=0.02)
         nn.init.normal_(self.t_embedder.mlp[2].weight, std=0.02)
@@ -206,7 +211,8 @@ class DiT(nn.Module):
         nn.init.zeros_(self.final_layer.linear.bias)
 
     def forward(self, x: torch.Tensor, t: torch.Tensor, audio: torch.Tensor,
-                drop_audio: torch.Tensor | None = None, target: torch.Tensor | None = None) -> torch.Tensor:
+                drop_audio: torch.Tensor | None = None, target: torch.Tensor | None = None,
+                label: torch.Tensor | None = None) -> torch.Tensor:
         B, T, C, H, W = x.shape
         p = self.patch_size
         h, w = H // p, W // p
@@ -218,7 +224,12 @@ class DiT(nn.Module):
         pos = pos + temporal_pos_embed(T, self.hidden_size, x.device)[None, :, None]  # (1, T, N, D)
         x = x + pos.to(x.dtype)
         context, c_frame = self.audio_embedder(audio, T, drop_audio)             # (B, S, D), (B, T, D)
-        c = (self.t_embedder(t) + self.target_embedder(target)).unsqueeze(1) + c_frame  # (B, T, D)
+        c = self.t_embedder(t) + self.target_embedder(target)                    # (B, D)
+        if self.label_embedder is not None:
+            if label is None:
+                label = torch.full((B,), self.num_labels, dtype=torch.long, device=x.device)
+            c = c + self.label_embedder(label)
+        c = c.unsqueeze(1) + c_frame                                              # (B, T, D)
         for block in self.blocks:
             x = block(x, c, context)                                              # (B, T, N, D)
         x = self.final_layer(x, c)                                                # (B, T, N, p*p*C)

@@ -12,6 +12,7 @@ import torch
 from synesthete.config import Config, config_from_dict
 from synesthete.models import AudioDiT, AudioEncoder, AudioToVideoNet, DiT_models, SpatialVAE, VAE_models
 from synesthete.train.checkpoint import CheckpointError, latest_checkpoint, load_weights, read_state
+from synesthete.visualizers import VISUALIZER_NAMES
 
 
 def build_vae(cfg: Config) -> SpatialVAE:
@@ -22,7 +23,9 @@ def build_denoiser(cfg: Config) -> AudioDiT:
     """Audio encoder + DiT, trained together."""
     d = cfg.data
     encoder = AudioEncoder(sample_rate=d.sample_rate, fps=d.fps, dim=cfg.dit.audio_dim)
-    dit = DiT_models[cfg.dit.size](in_channels=cfg.vae.latent_channels, audio_dim=cfg.dit.audio_dim)
+    labels = len(VISUALIZER_NAMES) if cfg.dit.visualizer_label else 0
+    dit = DiT_models[cfg.dit.size](in_channels=cfg.vae.latent_channels, audio_dim=cfg.dit.audio_dim,
+                                   num_labels=labels)
     return AudioDiT(encoder, dit)
 
 

@@ -25,6 +25,7 @@ from synesthete.media import write_av
 from synesthete.models import SpatialVAE
 from synesthete.train.builders import build_denoiser
 from synesthete.train.vae_task import to_model_range
+from synesthete.visualizers import visualizer_index
 
 STATS_CLIPS = 32
 """Training clips (indices from the top of the training range) that fix the latent statistics."""
@@ -61,7 +62,8 @@ class DiTTask:
         set_latent_stats(self.vae, stats)
         self.model = build_denoiser(cfg)
         self.train_cfg = cfg.dit.train
-        self.compat_keys = ["dit.size", "dit.audio_dim", "dit.objective", "vae.size", "vae.latent_channels",
+        self.compat_keys = ["dit.size", "dit.audio_dim", "dit.objective", "dit.visualizer_label",
+                            "vae.size", "vae.latent_channels",
                             "data.sample_rate", "data.fps", "data.size"]
         self.clips_per_step = cfg.dit.train.batch
         self._val: list[dict] | None = None
@@ -73,14 +75,20 @@ class DiTTask:
         skip = start_step % reuse
         for batch in source:
             latents = self.vae.normalize_latent(encode_video(self.vae, batch["video"], self.device))
-            item = {"latents": latents, "audio": batch["audio"].to(self.device)}
+            item = {"latents": latents, "audio": batch["audio"].to(self.device),
+                    "label": torch.tensor([visualizer_index(m["visualizer"]) for m in batch["meta"]])}
             for _ in range(reuse - skip):
                 yield item
             skip = 0
 
     def loss(self, model: nn.Module, batch: dict[str, Any], gen: torch.Generator) -> tuple[torch.Tensor, dict]:
+        extra = {"audio": batch["audio"]}
+        if self.cfg.dit.visualizer_label:   # the label is dropped (-> null) as often as the audio
+            label = batch["label"]
+            drop = torch.rand(label.shape, generator=gen, device=gen.device).cpu() < self.cfg.dit.cond_drop
+            extra["label"] = torch.where(drop, visualizer_index(None), label).to(self.device)
         loss = training_loss(model, batch["latents"], self.cfg.dit.objective,
-                             extra_args={"audio": batch["audio"]}, generator=gen, p_uncond=self.cfg.dit.cond_drop)
+                             extra_args=extra, generator=gen, p_uncond=self.cfg.dit.cond_drop)
         return loss, {}
 
     def validation_clips(self) -> list[dict]:
@@ -97,17 +105,21 @@ class DiTTask:
                                                          self.device))
         # fixed-noise loss on a fixed t grid: comparable across steps and runs
         losses = []
+        extra = {"audio": audio}
+        if self.cfg.dit.visualizer_label:
+            extra["label"] = torch.tensor([visualizer_index(c["meta"]["visualizer"]) for c in clips],
+                                          device=self.device)
         for i, t in enumerate((0.1, 0.3, 0.5, 0.7, 0.9)):
             g = torch.Generator().manual_seed(i)
             losses.append(float(training_loss(
                 lambda x, _t, **kw: ema_model(x, torch.full_like(_t, t), **kw),
-                latents, self.cfg.dit.objective, extra_args={"audio": audio}, generator=g)))
+                latents, self.cfg.dit.objective, extra_args=extra, generator=g)))
         gen = VideoGenerator(self.vae, ema_model, self.cfg, self.device)
         out_dir.mkdir(parents=True, exist_ok=True)
         images, ratios, truth_ratios = {}, [], []
         d = self.cfg.data
         for k, clip in enumerate(clips[:2]):
-            video = gen.generate(clip["audio"])
+            video = gen.generate(clip["audio"], visualizer=gen.label_for(clip))
             ratios.append(pulse_stats(video, clip["events"]["kick"], d.fps)["ratio"])
             truth_ratios.append(pulse_stats(clip["video"], clip["events"]["kick"], d.fps)["ratio"])
             stem = out_dir / f"step_{step:06d}_val{k}"

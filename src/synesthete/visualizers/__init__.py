@@ -22,6 +22,18 @@ REGISTRY: dict[str, Visualizer] = {
 }
 
 
+VISUALIZER_NAMES: tuple[str, ...] = tuple(sorted(REGISTRY))
+"""Fixed order of the visualizers for label embeddings; index len(VISUALIZER_NAMES) = none given."""
+
+
+def visualizer_index(name: str | None) -> int:
+    """A visualizer's label index (the null label for None); a ValueError lists the known names."""
+    if name is None:
+        return len(VISUALIZER_NAMES)
+    get_visualizer(name)
+    return VISUALIZER_NAMES.index(name)
+
+
 def get_visualizer(name: str) -> Visualizer:
     """The registered visualizer `name`; a ValueError lists the known names."""
     try:
@@ -30,4 +42,4 @@ def get_visualizer(name: str) -> Visualizer:
         raise ValueError(f"unknown visualizer {name!r} (known: {', '.join(sorted(REGISTRY))})") from None
 
 
-__all__ = ["REGISTRY", "BaseVisualizer", "Visualizer", "get_visualizer"]
+__all__ = ["REGISTRY", "VISUALIZER_NAMES", "BaseVisualizer", "Visualizer", "get_visualizer", "visualizer_index"]
