@@ -49,6 +49,11 @@ def latent_stats(vae: SpatialVAE, cfg: Config, device: torch.device) -> tuple[li
     return z.mean(dim=1).tolist(), z.std(dim=1).tolist()
 
 
+def labels(metas: list[dict]) -> torch.Tensor:
+    """Visualizer label indices [B] of clips (dit.visualizer_label)."""
+    return torch.tensor([visualizer_index(m["visualizer"]) for m in metas])
+
+
 class DiTTask:
     name = "dit"
 
@@ -75,8 +80,7 @@ class DiTTask:
         skip = start_step % reuse
         for batch in source:
             latents = self.vae.normalize_latent(encode_video(self.vae, batch["video"], self.device))
-            item = {"latents": latents, "audio": batch["audio"].to(self.device),
-                    "label": torch.tensor([visualizer_index(m["visualizer"]) for m in batch["meta"]])}
+            item = {"latents": latents, "audio": batch["audio"].to(self.device), "label": labels(batch["meta"])}
             for _ in range(reuse - skip):
                 yield item
             skip = 0
@@ -107,8 +111,7 @@ class DiTTask:
         losses = []
         extra = {"audio": audio}
         if self.cfg.dit.visualizer_label:
-            extra["label"] = torch.tensor([visualizer_index(c["meta"]["visualizer"]) for c in clips],
-                                          device=self.device)
+            extra["label"] = labels([c["meta"] for c in clips]).to(self.device)
         for i, t in enumerate((0.1, 0.3, 0.5, 0.7, 0.9)):
             g = torch.Generator().manual_seed(i)
             losses.append(float(training_loss(
