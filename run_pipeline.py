@@ -22,7 +22,7 @@ from rich.table import Table
 
 from synesthete.config import ConfigError, load_config
 from synesthete.data import ProceduralAVDataset, check_visualizers
-from synesthete.device import configure_cpu_threads, pick_device
+from synesthete.device import pick_device
 from synesthete.eval.pulse import pulse_stats
 from synesthete.infer import VideoGenerator
 from synesthete.infer.render import render_to_file
@@ -78,8 +78,6 @@ def run(args: argparse.Namespace) -> None:
     run_dir.mkdir(parents=True, exist_ok=True)
     (run_dir / "config.yaml").write_text(yaml.safe_dump(cfg.to_dict(), sort_keys=False))
     console.rule(f"[bold]Synesthete · preset {preset} · {device.type} · run {run_dir}")
-    if device.type == "cpu":
-        configure_cpu_threads(max(cfg.vae.train.workers, cfg.dit.train.workers, cfg.regression.train.workers))
 
     timings: dict[str, float] = {}
     t_all = time.perf_counter()

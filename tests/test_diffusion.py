@@ -89,6 +89,19 @@ def test_training_loss_is_seeded_and_exact_for_an_oracle():
         training_loss(zero, x0, "x0")
 
 
+def test_training_loss_at_given_times_noises_and_asks_at_those_times():
+    """The validation loss on a fixed t grid: x_t, the target and the model's t agree."""
+    x0, t = torch.randn(3, 2, 4, generator=gen(0)), torch.tensor([0.1, 0.5, 0.9])
+    sch = default_schedule("flow")
+    seen = {}
+    def oracle(x, t_model):       # recovers the target from x_t, exact only if x_t was noised at t
+        seen["t"] = t_model
+        eps = (x - sch.alpha(t).view(-1, 1, 1) * x0) / sch.sigma(t).view(-1, 1, 1)
+        return training_target("flow", sch, x0, eps, t)
+    assert training_loss(oracle, x0, "flow", generator=gen(5), t=t) < 1e-8
+    assert torch.equal(seen["t"], t)
+
+
 def test_training_loss_condition_dropout():
     seen = {}
     def model_fn(x, t, drop_audio=None):

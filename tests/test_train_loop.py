@@ -172,3 +172,25 @@ def test_ddp_two_processes_agree(tmp_path):
 def test_wandb_mode_validation():
     with pytest.raises(Exception, match=r"^wandb.mode: must be one of"):
         load_config(None, ["wandb.mode=sometimes"])
+
+
+def test_cpu_threads_for_training_leaves_cores_to_workers_and_restores(monkeypatch):
+    from synesthete.device import cpu_threads_for_training
+
+    before = torch.get_num_threads()
+    monkeypatch.setattr(os, "cpu_count", lambda: 8)
+    try:
+        torch.set_num_threads(8)
+        with cpu_threads_for_training(torch.device("cpu"), data_workers=3) as n:
+            assert n == torch.get_num_threads() == 5
+        assert torch.get_num_threads() == 8
+        monkeypatch.setenv("LOCAL_WORLD_SIZE", "2")          # two torchrun processes share the node
+        with cpu_threads_for_training(torch.device("cpu"), data_workers=0) as n:
+            assert n == 4
+        torch.set_num_threads(2)                              # never more than the caller allowed
+        with cpu_threads_for_training(torch.device("cpu"), data_workers=0) as n:
+            assert n == 2
+        with cpu_threads_for_training(torch.device("meta"), data_workers=0) as n:
+            assert n == 2                                     # other devices: untouched
+    finally:
+        torch.set_num_threads(before)

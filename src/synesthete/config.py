@@ -167,7 +167,7 @@ class DiTConfig:
     """Named size from synesthete.models.dit.DiT_models (/p = patch size on the 8x8 latent)."""
     audio_dim: int = 128
     """Width of the audio tokens (one per video frame)."""
-    objective: Literal["eps", "v", "flow"] = "v"
+    objective: Literal["eps", "v", "flow"] = "flow"
     """What the network predicts (chosen by measurement, see README)."""
     cond_drop: float = 0.1
     """Probability of training on the learned null audio (classifier-free guidance)."""
@@ -177,7 +177,8 @@ class DiTConfig:
     clip uses, so without it the DiT must learn a nine-way mixture. `generate --visualizer`."""
     reuse: int = 2
     """Steps that train on each rendered + VAE-encoded batch (with fresh noise each time)."""
-    train: TrainConfig = field(default_factory=lambda: TrainConfig(steps=3000, batch=4, lr=3e-4))
+    train: TrainConfig = field(default_factory=lambda: TrainConfig(steps=3000, batch=4, lr=3e-4, workers=0))
+    """workers 0: the DiT renders little per step, so it trains on every core (see default.yaml)."""
 
     def __post_init__(self) -> None:
         _require(self.audio_dim > 0, "audio_dim", f"must be > 0, got {self.audio_dim}")

@@ -40,17 +40,20 @@ def training_target(objective: Objective, schedule: NoiseSchedule, x0: torch.Ten
 def training_loss(model_fn: Callable[..., torch.Tensor], x0: torch.Tensor, objective: Objective = "v",
                   extra_args: dict | None = None, generator: torch.Generator | None = None,
                   schedule: NoiseSchedule | None = None, p_uncond: float = 0.0,
-                  drop_key: str = "drop_audio") -> torch.Tensor:
+                  drop_key: str = "drop_audio", t: torch.Tensor | None = None) -> torch.Tensor:
     """Simple diffusion loss E_{t~U[0,1], eps}[ ||model_fn(x_t, t) - target||^2 ] (Ho et al. 2020, eq. 14).
 
-    t, noise and the conditioning-dropout mask (p_uncond, passed as extra_args[drop_key], OR-ed
-    with any mask already there) are all drawn from `generator` (on the generator's device,
-    then moved to x0's). Returns the mean squared error in float32 (a scalar).
+    t (unless given: fixed times [B] for a validation loss on a grid), noise and the
+    conditioning-dropout mask (p_uncond, passed as extra_args[drop_key], OR-ed with any mask
+    already there) are drawn from `generator` (on the generator's device, then moved to x0's).
+    Returns the mean squared error in float32 (a scalar).
     """
     schedule = schedule or default_schedule(objective)
     B, device = x0.shape[0], x0.device
     gen_device = generator.device if generator is not None else device
-    t = torch.rand(B, generator=generator, device=gen_device).to(device)                    # (B,)
+    if t is None:
+        t = torch.rand(B, generator=generator, device=gen_device)                          # (B,)
+    t = t.to(device)
     noise = torch.randn(x0.shape, generator=generator, device=gen_device).to(device, x0.dtype)
     extra = dict(extra_args or {})
     if p_uncond > 0:

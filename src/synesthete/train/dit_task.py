@@ -114,9 +114,8 @@ class DiTTask:
             extra["label"] = labels([c["meta"] for c in clips]).to(self.device)
         for i, t in enumerate((0.1, 0.3, 0.5, 0.7, 0.9)):
             g = torch.Generator().manual_seed(i)
-            losses.append(float(training_loss(
-                lambda x, _t, **kw: ema_model(x, torch.full_like(_t, t), **kw),
-                latents, self.cfg.dit.objective, extra_args=extra, generator=g)))
+            losses.append(float(training_loss(ema_model, latents, self.cfg.dit.objective, extra_args=extra,
+                                              generator=g, t=torch.full((len(clips),), t))))
         gen = VideoGenerator(self.vae, ema_model, self.cfg, self.device)
         out_dir.mkdir(parents=True, exist_ok=True)
         images, ratios, truth_ratios = {}, [], []
