@@ -38,6 +38,7 @@ def test_pipeline_evaluates_every_baseline(tiny_run):
     truth, static = metrics["results"]["ground_truth"], metrics["results"]["static"]
     assert truth["sharpness_ratio"] == 1.0 and static["flicker_ratio"] == 0.0 and static["av_align"] == 0.0
     assert "vae_psnr" in metrics["results"]["model"] and len(metrics["clips"]) == 2
+    assert metrics["results"]["model"]["vae_sharpness_ratio"] > 0
     report = (tiny_run / "runs" / "tiny" / "eval" / "report.md").read_text()
     assert "| av_align |" in report and (tiny_run / "runs" / "tiny" / "eval" / "metrics_bars.png").exists()
     assert set(HEADLINE) >= {"av_align", "beat_f1"}

@@ -26,7 +26,7 @@ import torch
 from synesthete.data import make_clip
 from synesthete.data.procedural import VAL_INDEX_BASE
 from synesthete.eval.clip_metrics import clip_metrics, nanmean
-from synesthete.eval.quality import diversity, frechet_distance, psnr, ssim
+from synesthete.eval.quality import diversity, frechet_distance, psnr, sharpness, ssim
 from synesthete.eval.semantics import semantics_from_stats
 from synesthete.infer.generate import VideoGenerator
 from synesthete.train.builders import build_regression, load_trained
@@ -86,7 +86,7 @@ def evaluate_run(run: Path, device: torch.device, overrides: dict | None = None,
     per_clip: dict[str, list[dict]] = {b: [] for b in baselines}
     feats: dict[str, list[torch.Tensor]] = {b: [] for b in baselines}
     sync: dict[str, list[dict]] = {b: [] for b in baselines}
-    div, vae_psnr, vae_ssim = [], [], []
+    div, vae_psnr, vae_ssim, vae_sharp = [], [], [], []
     for i, clip in enumerate(clips):
         truth = clip["video"]
         seed = cfg.sample.seed + i
@@ -117,6 +117,7 @@ def evaluate_run(run: Path, device: torch.device, overrides: dict | None = None,
         recon = to_uint8(reconstruct(gen.vae, to_model_range(truth.to(device)))).cpu()
         vae_psnr.append(psnr(recon, truth))
         vae_ssim.append(ssim(recon, truth))
+        vae_sharp.append(sharpness(recon))
         if on_clip is not None:
             on_clip(i + 1, len(clips))
 
@@ -128,6 +129,9 @@ def evaluate_run(run: Path, device: torch.device, overrides: dict | None = None,
     results["model"]["diversity"] = nanmean(div)
     results["model"]["vae_psnr"] = nanmean(vae_psnr)
     results["model"]["vae_ssim"] = nanmean(vae_ssim)
+    # the sharpness a latent model can reach at best: the VAE's own reconstruction of the truth
+    truth_sharp = nanmean([r["sharpness"] for r in per_clip["ground_truth"]])
+    results["model"]["vae_sharpness_ratio"] = nanmean(vae_sharp) / max(truth_sharp, 1e-9)
     return {
         "run": str(run),
         "results": results,
