@@ -12,6 +12,7 @@ import torch.multiprocessing as mp
 from torch import nn
 
 from synesthete.config import Config, TrainConfig, load_config
+from synesthete.device import cpu_threads_for_training
 from synesthete.train.checkpoint import CheckpointError, latest_checkpoint, list_checkpoints, load_weights, read_state
 from synesthete.train.loop import fit, lr_at
 
@@ -175,8 +176,6 @@ def test_wandb_mode_validation():
 
 
 def test_cpu_threads_for_training_leaves_cores_to_workers_and_restores(monkeypatch):
-    from synesthete.device import cpu_threads_for_training
-
     before = torch.get_num_threads()
     monkeypatch.setattr(os, "cpu_count", lambda: 8)
     try:
