@@ -12,7 +12,7 @@ import torch.multiprocessing as mp
 from torch import nn
 
 from synesthete.config import Config, TrainConfig, load_config
-from synesthete.device import cpu_threads_for_training
+from synesthete.device import cpu_threads_for_training, data_workers
 from synesthete.train.checkpoint import CheckpointError, latest_checkpoint, list_checkpoints, load_weights, read_state
 from synesthete.train.loop import fit, lr_at
 
@@ -193,3 +193,10 @@ def test_cpu_threads_for_training_leaves_cores_to_workers_and_restores(monkeypat
             assert n == 2                                     # other devices: untouched
     finally:
         torch.set_num_threads(before)
+
+
+def test_data_workers_auto_is_per_device():
+    assert data_workers(3, torch.device("cpu")) == 3                 # an explicit count is kept
+    assert data_workers(None, torch.device("cpu")) == 0              # CPU: render between steps
+    assert data_workers(None, torch.device("cuda")) == data_workers(None, torch.device("mps")) == 1
+    assert load_config("standard").dit.train.workers is None        # presets leave the DiT on auto

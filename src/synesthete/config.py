@@ -114,8 +114,9 @@ class TrainConfig:
     ckpt_every: int = 500
     max_bad_steps: int = 5
     """Non-finite losses in a row before rolling back to the last checkpoint at half the LR."""
-    workers: int = 1
-    """DataLoader worker processes rendering clips beside training."""
+    workers: int | None = 1
+    """DataLoader worker processes rendering clips beside training; null = auto
+    (`device.data_workers`: 0 on the CPU, 1 on MPS/CUDA)."""
 
     def __post_init__(self) -> None:
         for key in ("steps", "batch", "log_every", "val_every", "ckpt_every", "max_bad_steps"):
@@ -124,7 +125,7 @@ class TrainConfig:
         _require(self.warmup_steps >= 0, "warmup_steps", f"must be >= 0, got {self.warmup_steps}")
         _require(self.grad_clip > 0, "grad_clip", f"must be > 0, got {self.grad_clip}")
         _require(0 <= self.ema_decay < 1, "ema_decay", f"must be in [0, 1), got {self.ema_decay}")
-        _require(self.workers >= 0, "workers", f"must be >= 0, got {self.workers}")
+        _require(self.workers is None or self.workers >= 0, "workers", f"must be >= 0 or null, got {self.workers}")
 
 
 @dataclass
@@ -177,8 +178,8 @@ class DiTConfig:
     clip uses, so without it the DiT must learn a nine-way mixture. `generate --visualizer`."""
     reuse: int = 2
     """Steps that train on each rendered + VAE-encoded batch (with fresh noise each time)."""
-    train: TrainConfig = field(default_factory=lambda: TrainConfig(steps=3000, batch=4, lr=3e-4, workers=0))
-    """workers 0: the DiT renders little per step, so it trains on every core (see default.yaml)."""
+    train: TrainConfig = field(default_factory=lambda: TrainConfig(steps=3000, batch=4, lr=3e-4, workers=None))
+    """workers auto: the DiT renders little per step, so on the CPU it trains on every core."""
 
     def __post_init__(self) -> None:
         _require(self.audio_dim > 0, "audio_dim", f"must be > 0, got {self.audio_dim}")

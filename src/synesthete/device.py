@@ -40,6 +40,15 @@ def autocast(device: torch.device, enabled: bool) -> contextlib.AbstractContextM
     return torch.autocast(device_type=device.type, dtype=torch.bfloat16)
 
 
+def data_workers(requested: int | None, device: torch.device) -> int:
+    """DataLoader workers for a training stage: `requested`, or for None (auto) 0 on the CPU,
+    where rendering between steps costs less than a core lost to a worker (the DiT: 6.5 vs 4.9
+    clips/s on 2 cores), and 1 on MPS/CUDA, where a worker renders while the device computes."""
+    if requested is not None:
+        return requested
+    return 0 if device.type == "cpu" else 1
+
+
 @contextlib.contextmanager
 def cpu_threads_for_training(device: torch.device, data_workers: int) -> Iterator[int]:
     """Give a CPU training stage the cores its data workers do not use; restore the count after.

@@ -18,6 +18,7 @@ from synesthete.config import Config
 from synesthete.contact_sheet import contact_sheet
 from synesthete.data import ProceduralAVDataset, make_clip
 from synesthete.data.batches import step_batches
+from synesthete.device import data_workers
 from synesthete.diffusion import training_loss
 from synesthete.eval.pulse import pulse_stats
 from synesthete.infer.generate import VideoGenerator, set_latent_stats
@@ -76,7 +77,7 @@ class DiTTask:
     def batches(self, start_step: int, rank: int, world: int) -> Iterator[Any]:
         reuse = self.cfg.dit.reuse
         source = step_batches(self.cfg.data, self.train_cfg.batch, start_step // reuse, rank, world,
-                              self.train_cfg.workers)
+                              data_workers(self.train_cfg.workers, self.device))
         skip = start_step % reuse
         for batch in source:
             latents = self.vae.normalize_latent(encode_video(self.vae, batch["video"], self.device))

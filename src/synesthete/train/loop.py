@@ -23,7 +23,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from torch import nn
 
 from synesthete.config import Config, TrainConfig
-from synesthete.device import autocast, cpu_threads_for_training
+from synesthete.device import autocast, cpu_threads_for_training, data_workers
 from synesthete.train.checkpoint import (
     check_compatible,
     latest_checkpoint,
@@ -187,7 +187,7 @@ def fit(task: Task, cfg: Config, run_dir: Path, device: torch.device,
     loss_avg: float | None = None
     final: Path | None = None
     tr.model.train()
-    with cpu_threads_for_training(device, tcfg.workers), _progress(console, progress and info.main) as bar:
+    with cpu_threads_for_training(device, data_workers(tcfg.workers, device)), _progress(console, progress and info.main) as bar:
         bar_task = bar.add_task(task.name, total=tcfg.steps, completed=tr.step, info="")
         while tr.step < tcfg.steps:
             batch = next(batches)

@@ -13,6 +13,7 @@ from synesthete.config import Config
 from synesthete.contact_sheet import frame_grid
 from synesthete.data import ProceduralAVDataset
 from synesthete.data.batches import step_batches
+from synesthete.device import data_workers
 from synesthete.models import SpatialVAE, VAELoss
 from synesthete.train.builders import build_vae
 
@@ -66,7 +67,8 @@ class VAETask:
         self._val: torch.Tensor | None = None
 
     def batches(self, start_step: int, rank: int, world: int) -> Iterator[Any]:
-        return step_batches(self.cfg.data, self.train_cfg.batch, start_step, rank, world, self.train_cfg.workers)
+        return step_batches(self.cfg.data, self.train_cfg.batch, start_step, rank, world,
+                            data_workers(self.train_cfg.workers, self.device))
 
     def loss(self, model: nn.Module, batch: dict[str, Any], gen: torch.Generator) -> tuple[torch.Tensor, dict]:
         video = batch["video"]                                            # [B, T, 3, H, W] uint8
