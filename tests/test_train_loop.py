@@ -180,16 +180,16 @@ def test_cpu_threads_for_training_leaves_cores_to_workers_and_restores(monkeypat
     monkeypatch.setattr(os, "cpu_count", lambda: 8)
     try:
         torch.set_num_threads(8)
-        with cpu_threads_for_training(torch.device("cpu"), data_workers=3) as n:
+        with cpu_threads_for_training(torch.device("cpu"), workers=3) as n:
             assert n == torch.get_num_threads() == 5
         assert torch.get_num_threads() == 8
         monkeypatch.setenv("LOCAL_WORLD_SIZE", "2")          # two torchrun processes share the node
-        with cpu_threads_for_training(torch.device("cpu"), data_workers=0) as n:
+        with cpu_threads_for_training(torch.device("cpu"), workers=0) as n:
             assert n == 4
         torch.set_num_threads(2)                              # never more than the caller allowed
-        with cpu_threads_for_training(torch.device("cpu"), data_workers=0) as n:
+        with cpu_threads_for_training(torch.device("cpu"), workers=0) as n:
             assert n == 2
-        with cpu_threads_for_training(torch.device("meta"), data_workers=0) as n:
+        with cpu_threads_for_training(torch.device("meta"), workers=0) as n:
             assert n == 2                                     # other devices: untouched
     finally:
         torch.set_num_threads(before)

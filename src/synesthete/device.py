@@ -50,7 +50,7 @@ def data_workers(requested: int | None, device: torch.device) -> int:
 
 
 @contextlib.contextmanager
-def cpu_threads_for_training(device: torch.device, data_workers: int) -> Iterator[int]:
+def cpu_threads_for_training(device: torch.device, workers: int) -> Iterator[int]:
     """Give a CPU training stage the cores its data workers do not use; restore the count after.
 
     Measured on a 2-core CPU: a DiT step with 2 intra-op threads beside one busy data worker
@@ -64,7 +64,7 @@ def cpu_threads_for_training(device: torch.device, data_workers: int) -> Iterato
         yield before
         return
     cores = (os.cpu_count() or 1) // max(1, int(os.environ.get("LOCAL_WORLD_SIZE", "1")))
-    threads = max(1, min(before, cores - data_workers))
+    threads = max(1, min(before, cores - workers))
     torch.set_num_threads(threads)
     try:
         yield threads
