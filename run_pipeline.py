@@ -27,7 +27,7 @@ from synesthete.eval.pulse import pulse_stats
 from synesthete.infer import VideoGenerator
 from synesthete.infer.render import render_to_file
 from synesthete.media import MediaError
-from synesthete.train.checkpoint import CheckpointError
+from synesthete.train.checkpoint import CheckpointError, latest_checkpoint
 from synesthete.train.stages import STAGES
 
 console = Console(stderr=True)
@@ -46,17 +46,29 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     return p.parse_args(argv)
 
 
-def last_val(run_dir: Path, stage: str, key: str) -> float | None:
-    """The latest validation value a stage logged to metrics.jsonl."""
+def last_vals(run_dir: Path, stage: str) -> dict[str, float]:
+    """The latest value of every key a stage logged to metrics.jsonl."""
     path = run_dir / "metrics.jsonl"
-    if not path.exists():
-        return None
-    found = None
-    for line in path.read_text().splitlines():
-        row = json.loads(line)
-        if row.get("stage") == stage and key in row:
-            found = row[key]
+    found: dict[str, float] = {}
+    if path.exists():
+        for line in path.read_text().splitlines():
+            row = json.loads(line)
+            if row.get("stage") == stage:
+                found.update(row)
     return found
+
+
+def summarise(table: Table, timings: dict[str, float], total: float, run_dir: Path) -> None:
+    """Rows: the time of each stage and in all, and the VAE's validation PSNR (pooled, worst look)."""
+    for stage, secs in timings.items():
+        table.add_row(f"time · {stage}", f"{secs / 60:.1f} min")
+    table.add_row("time · total", f"{total / 60:.1f} min")
+    vae = last_vals(run_dir, "vae")
+    psnr = vae.get("val_psnr")
+    if psnr is not None:
+        per_vis = {k.removeprefix("val_psnr_"): v for k, v in vae.items() if k.startswith("val_psnr_")}
+        worst = f" (worst: {min(per_vis, key=per_vis.get)} {min(per_vis.values()):.2f})" if per_vis else ""
+        table.add_row("VAE PSNR (validation frames)", f"{psnr:.2f} dB{worst}")
 
 
 def run(args: argparse.Namespace) -> None:
@@ -86,6 +98,16 @@ def run(args: argparse.Namespace) -> None:
         STAGES[stage](cfg, run_dir, device, console=console)
         timings[stage] = time.perf_counter() - t0
 
+    table = Table(title=f"Synesthete run {run_dir}")
+    table.add_column("what")
+    table.add_column("value", justify="right")
+    if latest_checkpoint(run_dir / "dit") is None:
+        # e.g. `--stages vae`: nothing to generate from yet, so the run ends with its stages
+        summarise(table, timings, time.perf_counter() - t_all, run_dir)
+        console.print(table)
+        console.print("[dim]no DiT checkpoint yet: stopping before generation and evaluation[/dim]")
+        return
+
     # --- generate output_test.mp4 from a validation song -----------------------------------
     t0 = time.perf_counter()
     gen = VideoGenerator.from_run(run_dir, device)
@@ -97,20 +119,11 @@ def run(args: argparse.Namespace) -> None:
         visualizer=gen.label_for(clip),
     )
     timings["generate"] = time.perf_counter() - t0
-    total = time.perf_counter() - t_all
+    summarise(table, timings, time.perf_counter() - t_all, run_dir)
 
     fps = cfg.data.fps
     model_pulse = pulse_stats(video, clip["events"]["kick"], fps)
     truth_pulse = pulse_stats(clip["video"], clip["events"]["kick"], fps)
-    table = Table(title=f"Synesthete run {run_dir}")
-    table.add_column("what")
-    table.add_column("value", justify="right")
-    for stage, secs in timings.items():
-        table.add_row(f"time · {stage}", f"{secs / 60:.1f} min")
-    table.add_row("time · total", f"{total / 60:.1f} min")
-    psnr = last_val(run_dir, "vae", "val_psnr")
-    if psnr is not None:
-        table.add_row("VAE PSNR (validation frames)", f"{psnr:.2f} dB")
     table.add_row("beat pulse · generated (change on kick / between)",
                   f"{model_pulse['on_kick']:.1f} / {model_pulse['between']:.1f} = {model_pulse['ratio']:.2f}x")
     table.add_row("beat pulse · ground truth",

@@ -16,7 +16,7 @@ import torch
 
 from synesthete.contact_sheet import contact_sheet
 from synesthete.data import ProceduralAVDataset
-from synesthete.diffusion import sample_ddim, to_denoiser
+from synesthete.diffusion import cfg_denoiser, sample_ddim, to_denoiser
 from synesthete.eval.quality import sharpness_ratio
 from synesthete.infer.generate import VideoGenerator
 from synesthete.train.dit_task import encode_video
@@ -28,21 +28,6 @@ SETTINGS = {  # name: (guidance scale, drop the label in the unconditional pass,
     "joint_cfg6": (6.0, True, True),
     "no_label_cfg3": (3.0, False, False),
 }
-
-
-class Guided:
-    """x0 = uncond + w (cond - uncond); uncond drops the audio, and the label when asked."""
-
-    def __init__(self, denoiser, scale: float, drop_label: bool, null_label: int):
-        self.denoiser, self.scale, self.drop_label, self.null_label = denoiser, scale, drop_label, null_label
-        self.schedule = denoiser.schedule
-
-    def __call__(self, x, t, audio, label=None):
-        cond = self.denoiser(x, t, audio=audio, label=label)
-        unc_label = torch.full_like(label, self.null_label) if self.drop_label and label is not None else label
-        unc = self.denoiser(x, t, audio=audio, label=unc_label,
-                            drop_audio=torch.ones(x.shape[0], dtype=torch.bool, device=x.device))
-        return unc + self.scale * (cond - unc)
 
 
 def main() -> None:
@@ -68,7 +53,8 @@ def main() -> None:
             for name, (scale, drop_label, use_label) in SETTINGS.items():
                 label = (torch.tensor([visualizer_index(clip["meta"]["visualizer"])])
                          if use_label and gen.takes_visualizer else None)
-                guided = Guided(denoiser, scale, drop_label, gen.model.dit.num_labels)
+                null = {"label": torch.full_like(label, gen.model.dit.num_labels)} if drop_label and label is not None else {}
+                guided = cfg_denoiser(denoiser, scale, uncond=null)
                 noise = torch.randn(z.shape, generator=torch.Generator().manual_seed(i))
                 video = gen.decode(sample_ddim(guided, noise, 20, extra_args={"audio": tokens, "label": label}))[0]
                 ratios[name].append(sharpness_ratio(video, truth))

@@ -134,3 +134,16 @@ def test_step_batches_are_in_step_order_and_resumable():
     assert [m["index"] for m in got[0]["meta"]] == [14, 15]  # (3 * 2 + 1) * 2
     again = next(step_batches(cfg, batch=2, start_step=4, rank=1, world=2, workers=0))
     assert torch.equal(again["video"], got[1]["video"])
+
+
+def test_reused_batches_resume_mid_group():
+    from synesthete.data.batches import reused
+
+    def source(start_group):  # stands in for step_batches(..., start_step // reuse, ...)
+        return iter(range(start_group, 100))
+
+    whole = list(zip(range(12), reused(source(0), 3, 0)))
+    assert [b for _, b in whole] == [0, 0, 0, 1, 1, 1, 2, 2, 2, 3, 3, 3]
+    for start in (4, 5, 6):  # a run resumed at any step sees what the uninterrupted one saw
+        resumed = reused(source(start // 3), 3, start)
+        assert [next(resumed) for _ in range(12 - start)] == [b for s, b in whole if s >= start]

@@ -194,6 +194,28 @@ def test_cfg_scales():
         assert cfg_denoiser(den, 3.0).schedule is den.schedule
 
 
+def test_cfg_can_null_further_conditions():
+    """`uncond` nulls the visualizer label too in the unconditional half (joint guidance)."""
+    torch.manual_seed(0)
+    model = DiT(in_channels=2, patch_size=2, hidden_size=32, depth=1, num_heads=2, audio_dim=8, num_labels=3)
+    with torch.no_grad():
+        for p in model.parameters():
+            if p.abs().max() == 0:
+                p.copy_(torch.randn(p.shape, generator=gen(1)) * 0.05)
+    den = to_denoiser(model, "flow")
+    g = gen(2)
+    x, t, audio = torch.randn(2, 4, 2, 4, 4, generator=g), torch.rand(2, generator=g), torch.randn(2, 4, 8, generator=g)
+    label, null = torch.tensor([0, 2]), torch.tensor([3, 3])
+    drop = torch.ones(2, dtype=torch.bool)
+    with torch.no_grad():
+        cond = den(x, t, audio=audio, label=label)
+        uncond = den(x, t, audio=audio, label=null, drop_audio=drop)
+        assert not torch.allclose(uncond, den(x, t, audio=audio, label=label, drop_audio=drop), atol=1e-4)
+        joint = cfg_denoiser(den, 3.0, uncond={"label": null})
+        assert torch.allclose(joint(x, t, audio=audio, label=label), uncond + 3.0 * (cond - uncond), atol=1e-5)
+        assert torch.equal(cfg_denoiser(den, 0.0, uncond={"label": null})(x, t, audio=audio, label=label), uncond)
+
+
 def _two_mode_batch(B: int, g: torch.Generator) -> tuple[torch.Tensor, torch.Tensor]:
     """Latents [B, 4, 2, 4, 4] = +pattern or -pattern; the audio says which (its sign)."""
     sign = torch.randint(0, 2, (B,), generator=g).float() * 2 - 1

@@ -24,6 +24,15 @@ def test_pipeline_writes_video_sheet_and_checkpoints(tiny_run):
     assert "latent_scale" in read_state(run / "dit" / "step_000003")
 
 
+def test_vae_validation_scores_every_visualizer(tiny_run):
+    import json
+
+    rows = [json.loads(line) for line in (tiny_run / "runs" / "tiny" / "metrics.jsonl").read_text().splitlines()]
+    val = [r for r in rows if r.get("stage") == "vae" and "val_psnr" in r][-1]
+    per_vis = [val["val_psnr_geometry"], val["val_psnr_tunnel"]]   # TINY's two visualizers
+    assert min(per_vis) <= val["val_psnr"] <= max(per_vis)        # the pooled PSNR lies between
+
+
 def test_pipeline_evaluates_every_baseline(tiny_run):
     import json
 

@@ -35,7 +35,7 @@ class ToyTask:
         self.interrupt_at = interrupt_at
         self.seen: list[int] = []
 
-    def batches(self, start_step, rank, world):
+    def batches(self, start_step, rank, world, workers):
         step = start_step
         while True:
             g = torch.Generator().manual_seed(step * world + rank)

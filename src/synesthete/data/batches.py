@@ -45,3 +45,17 @@ def step_batches(cfg: DataConfig, batch: int, start_step: int, rank: int = 0, wo
         return iter(source)
     return iter(DataLoader(source, batch_size=None, num_workers=workers, prefetch_factor=2,
                            worker_init_fn=functools.partial(warm_worker, sample_rate=cfg.sample_rate)))
+
+
+def reused(source: Iterator[Any], reuse: int, start_step: int) -> Iterator[Any]:
+    """Each item of `source` for `reuse` consecutive training steps, starting at `start_step`.
+
+    `source` must begin at rendered batch `start_step // reuse` (see `step_batches`); a run
+    resumed mid-group repeats its first item only for the steps left in that group, so the
+    batch at every step is the one an uninterrupted run would have seen.
+    """
+    skip = start_step % reuse
+    for item in source:
+        for _ in range(reuse - skip):
+            yield item
+        skip = 0

@@ -4,18 +4,21 @@
 
 applied to x̂0, which for fixed (x_t, t) is the same linear combination as on eps or v.
 The two passes are one batch of 2B; the unconditional half sets extra_args[drop_key] = True
-(the model's learned null audio). Scale 1 is exactly the conditional denoiser and scale 0
-exactly the unconditional one (each a single pass).
+(the model's learned null audio) and takes any further conditions to null from `uncond`
+(e.g. {"label": the null-label ids}, to guide on the visualizer label as well). Scale 1 is
+exactly the conditional denoiser and scale 0 exactly the unconditional one (each a single pass).
 """
 
-from typing import Callable
+from typing import Any, Callable
 
 import torch
 
 
 class CFGDenoiser:
-    def __init__(self, denoiser: Callable[..., torch.Tensor], scale: float, drop_key: str = "drop_audio"):
+    def __init__(self, denoiser: Callable[..., torch.Tensor], scale: float, drop_key: str = "drop_audio",
+                 uncond: dict[str, Any] | None = None):
         self.denoiser, self.scale, self.drop_key = denoiser, scale, drop_key
+        self.uncond = uncond or {}
 
     @property
     def schedule(self):
@@ -29,13 +32,14 @@ class CFGDenoiser:
         drop = torch.zeros(B, dtype=torch.bool, device=x.device) if drop is None else drop
         null = torch.ones(B, dtype=torch.bool, device=x.device)
         if self.scale == 0.0:
-            return self.denoiser(x, t, **extra_args, **{self.drop_key: null})
-        double = lambda v: torch.cat([v, v]) if torch.is_tensor(v) and v.ndim > 0 and v.shape[0] == B else v
-        extra = {k: double(v) for k, v in extra_args.items()}
+            return self.denoiser(x, t, **{**extra_args, **self.uncond, self.drop_key: null})
+        batched = lambda v: torch.is_tensor(v) and v.ndim > 0 and v.shape[0] == B
+        extra = {k: torch.cat([v, self.uncond.get(k, v)]) if batched(v) else v for k, v in extra_args.items()}
         extra[self.drop_key] = torch.cat([drop, null])
         cond, uncond = self.denoiser(torch.cat([x, x]), torch.cat([t, t]), **extra).chunk(2)
         return uncond + self.scale * (cond - uncond)
 
 
-def cfg_denoiser(denoiser: Callable[..., torch.Tensor], scale: float, drop_key: str = "drop_audio") -> CFGDenoiser:
-    return CFGDenoiser(denoiser, scale, drop_key)
+def cfg_denoiser(denoiser: Callable[..., torch.Tensor], scale: float, drop_key: str = "drop_audio",
+                 uncond: dict[str, Any] | None = None) -> CFGDenoiser:
+    return CFGDenoiser(denoiser, scale, drop_key, uncond)

@@ -17,8 +17,7 @@ from torch import nn
 from synesthete.config import Config
 from synesthete.contact_sheet import contact_sheet
 from synesthete.data import ProceduralAVDataset, make_clip
-from synesthete.data.batches import step_batches
-from synesthete.device import data_workers
+from synesthete.data.batches import reused, step_batches
 from synesthete.diffusion import training_loss
 from synesthete.eval.pulse import pulse_stats
 from synesthete.infer.generate import VideoGenerator, set_latent_stats
@@ -74,17 +73,15 @@ class DiTTask:
         self.clips_per_step = cfg.dit.train.batch
         self._val: list[dict] | None = None
 
-    def batches(self, start_step: int, rank: int, world: int) -> Iterator[Any]:
+    def batches(self, start_step: int, rank: int, world: int, workers: int) -> Iterator[Any]:
         reuse = self.cfg.dit.reuse
-        source = step_batches(self.cfg.data, self.train_cfg.batch, start_step // reuse, rank, world,
-                              data_workers(self.train_cfg.workers, self.device))
-        skip = start_step % reuse
-        for batch in source:
-            latents = self.vae.normalize_latent(encode_video(self.vae, batch["video"], self.device))
-            item = {"latents": latents, "audio": batch["audio"].to(self.device), "label": labels(batch["meta"])}
-            for _ in range(reuse - skip):
-                yield item
-            skip = 0
+        source = step_batches(self.cfg.data, self.train_cfg.batch, start_step // reuse, rank, world, workers)
+        return reused(map(self._encoded, source), reuse, start_step)
+
+    def _encoded(self, batch: dict[str, Any]) -> dict[str, Any]:
+        """A rendered batch -> normalised latents, audio and labels on the device (once per reuse)."""
+        latents = self.vae.normalize_latent(encode_video(self.vae, batch["video"], self.device))
+        return {"latents": latents, "audio": batch["audio"].to(self.device), "label": labels(batch["meta"])}
 
     def loss(self, model: nn.Module, batch: dict[str, Any], gen: torch.Generator) -> tuple[torch.Tensor, dict]:
         extra = {"audio": batch["audio"]}

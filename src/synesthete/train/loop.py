@@ -45,8 +45,9 @@ class Task(Protocol):
     compat_keys: list[str]    # config keys a checkpoint must share with the current config
     clips_per_step: int       # for the clips/s readout
 
-    def batches(self, start_step: int, rank: int, world: int) -> Iterator[Any]:
-        """Batches for steps start_step, start_step + 1, ...: a pure function of the step."""
+    def batches(self, start_step: int, rank: int, world: int, workers: int) -> Iterator[Any]:
+        """Batches for steps start_step, start_step + 1, ...: a pure function of the step,
+        rendered by `workers` DataLoader processes (0 = in this process)."""
 
     def loss(self, model: nn.Module, batch: Any, gen: torch.Generator) -> tuple[torch.Tensor, dict[str, float]]:
         """The training loss of `model` (maybe DDP-wrapped) on `batch`, and scalars to log."""
@@ -181,13 +182,14 @@ def fit(task: Task, cfg: Config, run_dir: Path, device: torch.device,
     val_every = tcfg.val_every
     if cfg.data.epoch_size is not None:
         val_every = max(1, cfg.data.epoch_size // (task.clips_per_step * info.world))
-    batches = task.batches(tr.step, info.rank, info.world)
+    workers = data_workers(tcfg.workers, device)
+    batches = task.batches(tr.step, info.rank, info.world, workers)
     bad_in_a_row = 0
     t_last, steps_since = time.perf_counter(), 0
     loss_avg: float | None = None
     final: Path | None = None
     tr.model.train()
-    with cpu_threads_for_training(device, data_workers(tcfg.workers, device)), _progress(console, progress and info.main) as bar:
+    with cpu_threads_for_training(device, workers), _progress(console, progress and info.main) as bar:
         bar_task = bar.add_task(task.name, total=tcfg.steps, completed=tr.step, info="")
         while tr.step < tcfg.steps:
             batch = next(batches)
@@ -210,7 +212,7 @@ def fit(task: Task, cfg: Config, run_dir: Path, device: torch.device,
                     tr.restore(ckpt)
                     tr.lr_scale *= 0.5
                     warnings.warn(f"{task.name}: rolled back to step {tr.step}, learning rate x{tr.lr_scale:g}")
-                    batches = task.batches(tr.step, info.rank, info.world)
+                    batches = task.batches(tr.step, info.rank, info.world, workers)
                     bad_in_a_row = 0
                 else:
                     tr.step += 1

@@ -13,7 +13,6 @@ from synesthete.config import Config
 from synesthete.contact_sheet import contact_sheet
 from synesthete.data import ProceduralAVDataset
 from synesthete.data.batches import step_batches
-from synesthete.device import data_workers
 from synesthete.train.builders import build_regression
 from synesthete.train.vae_task import to_model_range, to_uint8
 
@@ -29,9 +28,8 @@ class RegressionTask:
         self.clips_per_step = self.train_cfg.batch
         self._val: list[dict] | None = None
 
-    def batches(self, start_step: int, rank: int, world: int) -> Iterator[Any]:
-        return step_batches(self.cfg.data, self.train_cfg.batch, start_step, rank, world,
-                            data_workers(self.train_cfg.workers, self.device))
+    def batches(self, start_step: int, rank: int, world: int, workers: int) -> Iterator[Any]:
+        return step_batches(self.cfg.data, self.train_cfg.batch, start_step, rank, world, workers)
 
     def loss(self, model: nn.Module, batch: dict[str, Any], gen: torch.Generator) -> tuple[torch.Tensor, dict]:
         target = to_model_range(batch["video"].to(self.device))

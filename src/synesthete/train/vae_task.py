@@ -11,9 +11,8 @@ from torch import nn
 
 from synesthete.config import Config
 from synesthete.contact_sheet import frame_grid
-from synesthete.data import ProceduralAVDataset
-from synesthete.data.batches import step_batches
-from synesthete.device import data_workers
+from synesthete.data import VAL_INDEX_BASE, check_visualizers, make_clip
+from synesthete.data.batches import reused, step_batches
 from synesthete.models import SpatialVAE, VAELoss
 from synesthete.train.builders import build_vae
 
@@ -50,6 +49,9 @@ def reconstruct(vae: SpatialVAE, frames: torch.Tensor, chunk: int = 64) -> torch
     return torch.cat([vae.decode(vae.encode(f)[0]) for f in frames.split(chunk)])
 
 
+VAL_CLIPS_PER_VISUALIZER = 4
+
+
 class VAETask:
     """Batches: `train.batch` clips per step, `frames_per_clip` random frames from each."""
 
@@ -64,11 +66,12 @@ class VAETask:
         self.train_cfg = v.train
         self.compat_keys = ["vae.size", "vae.latent_channels", "data.size"]
         self.clips_per_step = v.train.batch
-        self._val: torch.Tensor | None = None
+        self._val: dict[str, torch.Tensor] | None = None
 
-    def batches(self, start_step: int, rank: int, world: int) -> Iterator[Any]:
-        return step_batches(self.cfg.data, self.train_cfg.batch, start_step, rank, world,
-                            data_workers(self.train_cfg.workers, self.device))
+    def batches(self, start_step: int, rank: int, world: int, workers: int) -> Iterator[Any]:
+        reuse = self.cfg.vae.reuse
+        source = step_batches(self.cfg.data, self.train_cfg.batch, start_step // reuse, rank, world, workers)
+        return reused(source, reuse, start_step)
 
     def loss(self, model: nn.Module, batch: dict[str, Any], gen: torch.Generator) -> tuple[torch.Tensor, dict]:
         video = batch["video"]                                            # [B, T, 3, H, W] uint8
@@ -84,26 +87,41 @@ class VAETask:
         loss, parts = self.loss_fn(x_hat.float(), x, mean.float(), logvar.float())
         return loss, {k: float(v) for k, v in parts.items()}
 
-    def validation_frames(self) -> torch.Tensor:
-        """Fixed frames: 12 evenly spaced frames of each of the first 4 validation clips."""
+    def validation_frames(self) -> dict[str, torch.Tensor]:
+        """Fixed frames, the same number from every configured visualizer: {name: uint8 [n, 3, H, W]}.
+
+        Each visualizer draws VAL_CLIPS_PER_VISUALIZER validation songs of its own (8 evenly
+        spaced frames each), so the PSNR weighs all looks equally instead of whichever ones a
+        handful of random validation clips happen to use.
+        """
         if self._val is None:
-            val = ProceduralAVDataset(self.cfg.data, split="val")
-            n = min(4, max(1, self.cfg.data.val_clips))
-            clips = [val.clip(i)["video"] for i in range(n)]
-            pick = torch.linspace(0, clips[0].shape[0] - 1, 12).round().long()
-            self._val = torch.cat([c[pick] for c in clips])                # [n*12, 3, H, W] uint8
+            names = check_visualizers(self.cfg.data)
+            k = VAL_CLIPS_PER_VISUALIZER
+            self._val = {}
+            for j, name in enumerate(names):
+                clips = [make_clip(self.cfg.data, VAL_INDEX_BASE + j * k + i, [name])["video"] for i in range(k)]
+                pick = torch.linspace(0, clips[0].shape[0] - 1, 8).round().long()
+                self._val[name] = torch.cat([c[pick] for c in clips])     # [k*8, 3, H, W] uint8
         return self._val
 
     def validate(self, ema_model: nn.Module, step: int, out_dir: Path) -> dict[str, Any]:
-        frames = self.validation_frames()
+        per_vis = self.validation_frames()
+        frames = torch.cat(list(per_vis.values()))
         x = to_model_range(frames.to(self.device))
         x_hat = reconstruct(ema_model, x)
+        out: dict[str, Any] = {"val_loss": float(((x_hat - x) ** 2).mean()), "psnr": psnr(x_hat, x)}
+        sizes = [len(f) for f in per_vis.values()]
+        for name, xh, xv in zip(per_vis, x_hat.split(sizes), x.split(sizes)):
+            out[f"psnr_{name}"] = psnr(xh, xv)
+        # two frames of each visualizer on the sheet (its first and middle one; at most 24 columns)
+        starts = torch.tensor([0] + sizes[:-1]).cumsum(0)
+        show = torch.stack([starts, starts + torch.tensor(sizes) // 2], dim=1).flatten()[:24]
         out_dir.mkdir(parents=True, exist_ok=True)
         sheet = out_dir / f"recon_step_{step:06d}.png"
-        n = min(24, frames.shape[0])
-        frame_grid(sheet, [("truth", frames[:n]), ("recon", to_uint8(x_hat[:n]).cpu())],
-                    title=f"VAE step {step}: PSNR {psnr(x_hat, x):.2f} dB")
-        return {"val_loss": float(((x_hat - x) ** 2).mean()), "psnr": psnr(x_hat, x), "images": {"recon": sheet}}
+        frame_grid(sheet, [("truth", frames[show]), ("recon", to_uint8(x_hat[show]).cpu())],
+                   title=f"VAE step {step}: PSNR {out['psnr']:.2f} dB")
+        out["images"] = {"recon": sheet}
+        return out
 
     def state_extra(self) -> dict[str, Any]:
         return {"model": {"size": self.cfg.vae.size, "latent_channels": self.cfg.vae.latent_channels}}
