@@ -169,18 +169,21 @@ def test_ddim_eta1_is_stochastic_and_seeded():
 
 # ----------------------------------------------------------------------------- guidance + a tiny DiT
 
-def tiny_dit() -> DiT:
+def tiny_dit(num_labels: int = 0, unzeroed: bool = False) -> DiT:
+    """A tiny DiT; `unzeroed` stands in for training (adaLN-zero starts with every output at 0)."""
     torch.manual_seed(0)
-    return DiT(in_channels=2, patch_size=2, hidden_size=32, depth=1, num_heads=2, audio_dim=8)
+    model = DiT(in_channels=2, patch_size=2, hidden_size=32, depth=1, num_heads=2, audio_dim=8,
+                num_labels=num_labels)
+    if unzeroed:
+        with torch.no_grad():
+            for p in model.parameters():
+                if p.abs().max() == 0:
+                    p.copy_(torch.randn(p.shape, generator=gen(1)) * 0.05)
+    return model
 
 
 def test_cfg_scales():
-    model = tiny_dit()
-    with torch.no_grad():                                   # stand-in for training: un-zero the outputs
-        for p in model.parameters():
-            if p.abs().max() == 0:
-                p.copy_(torch.randn(p.shape, generator=gen(1)) * 0.05)
-    den = to_denoiser(model, "v")
+    den = to_denoiser(tiny_dit(unzeroed=True), "v")
     g = gen(2)
     x, t, audio = torch.randn(3, 4, 2, 4, 4, generator=g), torch.rand(3, generator=g), torch.randn(3, 4, 8, generator=g)
     with torch.no_grad():
@@ -196,13 +199,7 @@ def test_cfg_scales():
 
 def test_cfg_can_null_further_conditions():
     """`uncond` nulls the visualizer label too in the unconditional half (joint guidance)."""
-    torch.manual_seed(0)
-    model = DiT(in_channels=2, patch_size=2, hidden_size=32, depth=1, num_heads=2, audio_dim=8, num_labels=3)
-    with torch.no_grad():
-        for p in model.parameters():
-            if p.abs().max() == 0:
-                p.copy_(torch.randn(p.shape, generator=gen(1)) * 0.05)
-    den = to_denoiser(model, "flow")
+    den = to_denoiser(tiny_dit(num_labels=3, unzeroed=True), "flow")
     g = gen(2)
     x, t, audio = torch.randn(2, 4, 2, 4, 4, generator=g), torch.rand(2, generator=g), torch.randn(2, 4, 8, generator=g)
     label, null = torch.tensor([0, 2]), torch.tensor([3, 3])
