@@ -188,6 +188,14 @@ def test_dit_visualizer_label_conditions_and_none_is_the_null_label():
     assert tiny_dit().label_embedder is None                                    # off by default
 
 
+def test_dit_label_embeddings_start_at_unit_scale():
+    """N(0, 1) rows, so labels differ in the adaLN input from step 0 (at DiT's N(0, 0.02) they
+    were ~1% of the timestep embedding and stayed small for thousands of steps)."""
+    dit = DiT_models["DiT-T/2"](in_channels=8, audio_dim=32, num_labels=9)
+    norms = dit.label_embedder.weight.norm(dim=1)                       # (10,): 9 labels + null
+    assert norms.min() > 0.5 * dit.hidden_size ** 0.5
+
+
 def test_dit_per_frame_conditioning_is_local():
     """The adaLN path gives frame t its own audio: changing frame 10's audio moves frame 10 most."""
     model = tiny_dit()

@@ -149,7 +149,8 @@ class VAEConfig:
     """Frames drawn from each clip of a batch (batch frames = train.batch x this). Frames of one
     clip are alike, so a step learns from how many clips it sees, not how many frames: on quick
     at equal compute, 16 clips x 1 frame (2400 steps) gave 24.8 dB, 8 x 2 24.2, 8 x 4 (1200
-    steps) 22.8, 4 x 4 (2400 steps) 22.3 (README "Models")."""
+    steps) 22.8, 4 x 4 (2400 steps) 22.3 (README "Models"). Near the model's capacity the bigger
+    batch ends better (`standard` keeps 8 x 4)."""
     crop: int | None = 64
     """Train on random crops this size (the VAE is fully convolutional, so it runs on whole
     frames after; measured 3.8x cheaper per frame at 64 than at 128); null = whole frames."""
