@@ -5,7 +5,9 @@
 On validation songs, the DiT's training loss (fixed noise, a fixed grid of noise levels) with
 each song's true label, with a wrong label (the true one shifted by a third of the labels) and
 with the null label. A model that draws each visualizer's look scores clearly lower with the
-true label; equal losses mean the label is ignored. Prints one JSON object.
+true label; equal losses mean the label is ignored. Also, for the first song, the mean RGB of
+the decoded x0 prediction from pure noise (t = 1, where sampling starts and the global look is
+set) under every label, beside the true frames' mean RGB. Prints one JSON object.
 """
 
 import argparse
@@ -48,6 +50,13 @@ def main() -> None:
                                                   extra_args={"audio": audio, "label": label},
                                                   t=torch.full((len(clips),), t))))
             out[name] = sum(losses) / len(losses)
+        if gen.cfg.dit.objective == "flow":   # x_1 = noise, v = noise - x0, so x0 = x_1 - v
+            noise = torch.randn(latents[:1].shape, generator=torch.Generator().manual_seed(0))
+            x0 = {k: noise - gen.model(noise, torch.ones(1), audio[:1], label=torch.tensor([k], device=device))
+                  for k in range(n + 1)}
+            rgb = lambda frames: [round(float(c), 1) for c in frames.float().mean(dim=(0, 2, 3))]
+            out["t1_x0_mean_rgb"] = {("null" if k == n else str(k)): rgb(gen.decode(z)[0]) for k, z in x0.items()}
+            out["truth_mean_rgb"] = {"label": int(true[0]), "rgb": rgb(clips[0]["video"])}
     out["wrong_minus_true"] = out["wrong_label"] - out["true_label"]
     out["relative_gap"] = out["wrong_minus_true"] / out["true_label"]
     print(json.dumps(out, indent=2))
