@@ -102,6 +102,24 @@ def test_training_loss_at_given_times_noises_and_asks_at_those_times():
     assert torch.equal(seen["t"], t)
 
 
+def test_training_loss_t_shift_draws_more_high_noise():
+    """t_shift s maps u ~ U(0, 1) to s u / (1 + (s - 1) u): s = 1 is uniform, s = 3 puts a quarter
+    of the draws above t = 0.9 (u > 0.75) where uniform puts a tenth."""
+    seen = {}
+    def model_fn(x, t):
+        seen["t"] = t
+        return torch.zeros_like(x)
+    x0 = torch.zeros(4000, 2)
+    training_loss(model_fn, x0, "flow", generator=gen(0))
+    uniform = seen["t"]
+    training_loss(model_fn, x0, "flow", generator=gen(0), t_shift=1.0)
+    assert torch.equal(seen["t"], uniform)
+    training_loss(model_fn, x0, "flow", generator=gen(0), t_shift=3.0)
+    assert torch.allclose(seen["t"], 3 * uniform / (1 + 2 * uniform))
+    assert abs((uniform > 0.9).float().mean().item() - 0.10) < 0.02
+    assert abs((seen["t"] > 0.9).float().mean().item() - 0.25) < 0.03
+
+
 def test_training_loss_condition_dropout():
     seen = {}
     def model_fn(x, t, drop_audio=None):

@@ -185,6 +185,9 @@ class DiTConfig:
     """Also condition on which visualizer drew the clip (a learned embedding per visualizer plus
     a null one, dropped with probability cond_drop): the audio does not say which visualizer a
     clip uses, so without it the DiT must learn a nine-way mixture. `generate --visualizer`."""
+    t_shift: float = 1.0
+    """Training noise levels t = s u / (1 + (s - 1) u), u ~ U(0, 1) (SD3's timestep shift,
+    Esser et al. 2024): s > 1 trains more at high noise, where sampling sets the global look."""
     reuse: int = 2
     """Steps that train on each rendered + VAE-encoded batch (with fresh noise each time)."""
     train: TrainConfig = field(default_factory=lambda: TrainConfig(steps=3000, batch=4, lr=3e-4, workers=None))
@@ -194,6 +197,7 @@ class DiTConfig:
         _require(self.audio_dim > 0, "audio_dim", f"must be > 0, got {self.audio_dim}")
         _require(0 <= self.cond_drop < 1, "cond_drop", f"must be in [0, 1), got {self.cond_drop}")
         _require(self.reuse >= 1, "reuse", f"must be >= 1, got {self.reuse}")
+        _require(self.t_shift > 0, "t_shift", f"must be > 0, got {self.t_shift}")
 
 
 @dataclass

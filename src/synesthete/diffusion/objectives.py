@@ -40,10 +40,12 @@ def training_target(objective: Objective, schedule: NoiseSchedule, x0: torch.Ten
 def training_loss(model_fn: Callable[..., torch.Tensor], x0: torch.Tensor, objective: Objective = "v",
                   extra_args: dict | None = None, generator: torch.Generator | None = None,
                   schedule: NoiseSchedule | None = None, p_uncond: float = 0.0,
-                  drop_key: str = "drop_audio", t: torch.Tensor | None = None) -> torch.Tensor:
+                  drop_key: str = "drop_audio", t: torch.Tensor | None = None,
+                  t_shift: float = 1.0) -> torch.Tensor:
     """Simple diffusion loss E_{t~U[0,1], eps}[ ||model_fn(x_t, t) - target||^2 ] (Ho et al. 2020, eq. 14).
 
-    t (unless given: fixed times [B] for a validation loss on a grid), noise and the
+    t_shift s > 1 draws more high noise levels: t = s u / (1 + (s - 1) u), u ~ U[0, 1] (SD3's
+    shift, Esser et al. 2024). t (unless given: fixed times [B] for a validation loss on a grid), noise and the
     conditioning-dropout mask (p_uncond, passed as extra_args[drop_key], OR-ed with any mask
     already there) are drawn from `generator` (on the generator's device, then moved to x0's).
     Returns the mean squared error in float32 (a scalar).
@@ -52,7 +54,8 @@ def training_loss(model_fn: Callable[..., torch.Tensor], x0: torch.Tensor, objec
     B, device = x0.shape[0], x0.device
     gen_device = generator.device if generator is not None else device
     if t is None:
-        t = torch.rand(B, generator=generator, device=gen_device)                          # (B,)
+        u = torch.rand(B, generator=generator, device=gen_device)                          # (B,)
+        t = t_shift * u / (1 + (t_shift - 1) * u)
     t = t.to(device)
     noise = torch.randn(x0.shape, generator=generator, device=gen_device).to(device, x0.dtype)
     extra = dict(extra_args or {})

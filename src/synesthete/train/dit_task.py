@@ -90,7 +90,8 @@ class DiTTask:
             drop = torch.rand(label.shape, generator=gen, device=gen.device).cpu() < self.cfg.dit.cond_drop
             extra["label"] = torch.where(drop, visualizer_index(None), label).to(self.device)
         loss = training_loss(model, batch["latents"], self.cfg.dit.objective,
-                             extra_args=extra, generator=gen, p_uncond=self.cfg.dit.cond_drop)
+                             extra_args=extra, generator=gen, p_uncond=self.cfg.dit.cond_drop,
+                             t_shift=self.cfg.dit.t_shift)
         return loss, {}
 
     def validation_clips(self) -> list[dict]:
