@@ -17,9 +17,9 @@ from pathlib import Path
 import torch
 
 from synesthete.data import ProceduralAVDataset
-from synesthete.diffusion.objectives import training_loss
+from synesthete.diffusion import to_denoiser
 from synesthete.infer.generate import VideoGenerator
-from synesthete.train.dit_task import encode_video, labels
+from synesthete.train.dit_task import encode_video, grid_loss, labels
 
 NOISE_LEVELS = (0.3, 0.5, 0.7, 0.9)
 
@@ -41,22 +41,18 @@ def main() -> None:
     true = labels([c["meta"] for c in clips]).to(device)
     cases = {"true_label": true, "wrong_label": (true + max(1, n // 3)) % n, "null_label": torch.full_like(true, n)}
     out = {"run": str(args.run), "songs": args.songs, "noise_levels": list(NOISE_LEVELS)}
-    with torch.no_grad():
-        for name, label in cases.items():
-            losses = []
-            for i, t in enumerate(NOISE_LEVELS):
-                g = torch.Generator().manual_seed(i)
-                losses.append(float(training_loss(gen.model, latents, gen.cfg.dit.objective, generator=g,
-                                                  extra_args={"audio": audio, "label": label},
-                                                  t=torch.full((len(clips),), t))))
-            out[name] = sum(losses) / len(losses)
-        if gen.cfg.dit.objective == "flow":   # x_1 = noise, v = noise - x0, so x0 = x_1 - v
-            noise = torch.randn(latents[:1].shape, generator=torch.Generator().manual_seed(0))
-            x0 = {k: noise - gen.model(noise, torch.ones(1), audio[:1], label=torch.tensor([k], device=device))
+    for name, label in cases.items():
+        out[name] = grid_loss(gen.model, latents, gen.cfg.dit.objective, {"audio": audio, "label": label}, NOISE_LEVELS)
+    if gen.cfg.dit.objective == "flow":   # t = 1 is pure noise only under the flow schedule
+        denoiser = to_denoiser(gen.model.dit, gen.cfg.dit.objective)
+        noise = torch.randn(latents[:1].shape, generator=torch.Generator().manual_seed(0))
+        with torch.no_grad():
+            tokens, _ = gen.model.audio_encoder(audio[:1])
+            x0 = {k: denoiser(noise, torch.ones(1), audio=tokens, label=torch.tensor([k], device=device))
                   for k in range(n + 1)}
-            rgb = lambda frames: [round(float(c), 1) for c in frames.float().mean(dim=(0, 2, 3))]
-            out["t1_x0_mean_rgb"] = {("null" if k == n else str(k)): rgb(gen.decode(z)[0]) for k, z in x0.items()}
-            out["truth_mean_rgb"] = {"label": int(true[0]), "rgb": rgb(clips[0]["video"])}
+        rgb = lambda frames: [round(float(c), 1) for c in frames.float().mean(dim=(0, 2, 3))]
+        out["t1_x0_mean_rgb"] = {("null" if k == n else str(k)): rgb(gen.decode(z)[0]) for k, z in x0.items()}
+        out["truth_mean_rgb"] = {"label": int(true[0]), "rgb": rgb(clips[0]["video"])}
     out["wrong_minus_true"] = out["wrong_label"] - out["true_label"]
     out["relative_gap"] = out["wrong_minus_true"] / out["true_label"]
     print(json.dumps(out, indent=2))

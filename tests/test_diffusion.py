@@ -10,12 +10,10 @@ from synesthete.diffusion import (CosineSchedule, FlowSchedule, cfg_denoiser, de
 from synesthete.diffusion.objectives import training_target
 from synesthete.models import DiT
 
+from helpers import gen, randomize_zeroed
+
 torch.set_num_threads(1)
 SCHEDULES = {"cosine": CosineSchedule(), "flow": FlowSchedule()}
-
-
-def gen(seed: int = 0) -> torch.Generator:
-    return torch.Generator().manual_seed(seed)
 
 
 # ----------------------------------------------------------------------------- schedule
@@ -193,10 +191,7 @@ def tiny_dit(num_labels: int = 0, unzeroed: bool = False) -> DiT:
     model = DiT(in_channels=2, patch_size=2, hidden_size=32, depth=1, num_heads=2, audio_dim=8,
                 num_labels=num_labels)
     if unzeroed:
-        with torch.no_grad():
-            for p in model.parameters():
-                if p.abs().max() == 0:
-                    p.copy_(torch.randn(p.shape, generator=gen(1)) * 0.05)
+        randomize_zeroed(model, seed=1)
     return model
 
 

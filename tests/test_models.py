@@ -7,25 +7,14 @@ import torch.nn.functional as F
 from synesthete.models import (AudioDiT, AudioEncoder, AudioToVideoNet, DiT, DiT_models, SpatialVAE,
                                VAE_models, VAELoss)
 
+from helpers import gen, randomize_zeroed
+
 torch.set_num_threads(1)
-
-
-def gen(seed: int = 0) -> torch.Generator:
-    return torch.Generator().manual_seed(seed)
 
 
 def tiny_dit(**kw) -> DiT:
     args = dict(in_channels=4, patch_size=2, hidden_size=32, depth=2, num_heads=2, audio_dim=16)
     return DiT(**(args | kw))
-
-
-@torch.no_grad()
-def randomize_zeroed(model: torch.nn.Module, seed: int = 0, std: float = 0.05):
-    """Stand-in for a trained model: give every exactly-zero parameter small random values."""
-    g = gen(seed)
-    for p in model.parameters():
-        if p.abs().max() == 0:
-            p.copy_(torch.randn(p.shape, generator=g) * std)
 
 
 # ----------------------------------------------------------------------------- VAE

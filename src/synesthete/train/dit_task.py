@@ -54,6 +54,17 @@ def labels(metas: list[dict]) -> torch.Tensor:
     return torch.tensor([visualizer_index(m["visualizer"]) for m in metas])
 
 
+@torch.no_grad()
+def grid_loss(model: nn.Module, latents: torch.Tensor, objective: str, extra: dict,
+              levels: tuple[float, ...]) -> float:
+    """The training loss at fixed noise levels with fixed noise (seed = the level's index),
+    averaged: comparable across steps and runs, unlike the training loss."""
+    losses = [float(training_loss(model, latents, objective, extra_args=extra, generator=torch.Generator().manual_seed(i),
+                                  t=torch.full((len(latents),), t)))
+              for i, t in enumerate(levels)]
+    return sum(losses) / len(losses)
+
+
 class DiTTask:
     name = "dit"
 
@@ -106,15 +117,10 @@ class DiTTask:
         audio = torch.stack([c["audio"] for c in clips]).to(self.device)
         latents = self.vae.normalize_latent(encode_video(self.vae, torch.stack([c["video"] for c in clips]),
                                                          self.device))
-        # fixed-noise loss on a fixed t grid: comparable across steps and runs
-        losses = []
         extra = {"audio": audio}
         if self.cfg.dit.visualizer_label:
             extra["label"] = labels([c["meta"] for c in clips]).to(self.device)
-        for i, t in enumerate((0.1, 0.3, 0.5, 0.7, 0.9)):
-            g = torch.Generator().manual_seed(i)
-            losses.append(float(training_loss(ema_model, latents, self.cfg.dit.objective, extra_args=extra,
-                                              generator=g, t=torch.full((len(clips),), t))))
+        val_loss = grid_loss(ema_model, latents, self.cfg.dit.objective, extra, (0.1, 0.3, 0.5, 0.7, 0.9))
         gen = VideoGenerator(self.vae, ema_model, self.cfg, self.device)
         out_dir.mkdir(parents=True, exist_ok=True)
         images, ratios, truth_ratios = {}, [], []
@@ -129,7 +135,7 @@ class DiTTask:
                 stem.with_suffix(".png"), video, clip["audio"], d.fps, d.sample_rate, clip["events"],
                 title=f"DiT step {step} · validation song {k} · {clip['meta']['visualizer']}",
                 rows=[("generated", video), ("truth", clip["video"])])
-        return {"val_loss": sum(losses) / len(losses), "pulse_ratio": sum(ratios) / len(ratios),
+        return {"val_loss": val_loss, "pulse_ratio": sum(ratios) / len(ratios),
                 "pulse_ratio_truth": sum(truth_ratios) / len(truth_ratios), "images": images}
 
     def state_extra(self) -> dict[str, Any]:
