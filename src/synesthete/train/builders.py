@@ -1,10 +1,14 @@
 """Build each model from a config, and rebuild trained ones from their checkpoints.
 
-A checkpoint's state.json carries the config that made it, so loading needs no YAML.
+A checkpoint's state.json carries the config that made it, so loading needs no YAML. Initial
+weights are a pure function of (data.seed, model), as every step's randomness is of (data.seed,
+rank, step): two runs of one config train alike, and two configs compared start from the same draw.
 """
 
 from __future__ import annotations
 
+import contextlib
+import hashlib
 from pathlib import Path
 
 import torch
@@ -15,24 +19,36 @@ from synesthete.train.checkpoint import CheckpointError, latest_checkpoint, load
 from synesthete.visualizers import VISUALIZER_NAMES
 
 
+@contextlib.contextmanager
+def seeded_init(seed: int, model: str):
+    """Draw initial weights from a CPU RNG seeded by (seed, model); the global RNG is left as it was."""
+    digest = hashlib.sha256(f"init:{seed}:{model}".encode()).digest()
+    with torch.random.fork_rng(devices=[]):
+        torch.manual_seed(int.from_bytes(digest[:8], "little") >> 1)
+        yield
+
+
 def build_vae(cfg: Config) -> SpatialVAE:
-    return VAE_models[cfg.vae.size](latent_channels=cfg.vae.latent_channels)
+    with seeded_init(cfg.data.seed, "vae"):
+        return VAE_models[cfg.vae.size](latent_channels=cfg.vae.latent_channels)
 
 
 def build_denoiser(cfg: Config) -> AudioDiT:
     """Audio encoder + DiT, trained together."""
     d = cfg.data
-    encoder = AudioEncoder(sample_rate=d.sample_rate, fps=d.fps, dim=cfg.dit.audio_dim)
     labels = len(VISUALIZER_NAMES) if cfg.dit.visualizer_label else 0
-    dit = DiT_models[cfg.dit.size](in_channels=cfg.vae.latent_channels, audio_dim=cfg.dit.audio_dim,
-                                   num_labels=labels)
-    return AudioDiT(encoder, dit)
+    with seeded_init(d.seed, "dit"):
+        encoder = AudioEncoder(sample_rate=d.sample_rate, fps=d.fps, dim=cfg.dit.audio_dim)
+        dit = DiT_models[cfg.dit.size](in_channels=cfg.vae.latent_channels, audio_dim=cfg.dit.audio_dim,
+                                       num_labels=labels)
+        return AudioDiT(encoder, dit)
 
 
 def build_regression(cfg: Config) -> AudioToVideoNet:
     d = cfg.data
-    return AudioToVideoNet(sample_rate=d.sample_rate, fps=d.fps, frame_size=d.size,
-                           dim=cfg.regression.dim, depth=cfg.regression.depth)
+    with seeded_init(d.seed, "regression"):
+        return AudioToVideoNet(sample_rate=d.sample_rate, fps=d.fps, frame_size=d.size,
+                               dim=cfg.regression.dim, depth=cfg.regression.depth)
 
 
 def stage_checkpoint(run_dir: Path, stage: str) -> Path:
