@@ -7,8 +7,8 @@ On validation songs, with the true latents z of each song (normalised, as the Di
             gracefully the decoder treats near-miss latents (a DiT never samples z exactly)
   one_step  PSNR of the DiT's x0 prediction from z noised to level t (the song's audio and, if
             the run takes one, its visualizer label): what one denoising step recovers
-  resample  PSNR after sampling the rest of the way from z noised to level t (the run's
-            sampler, steps and guidance), SDEdit-style: whether sampling keeps the picture
+  resample  PSNR after sampling the rest of the way from z noised to level t (DDIM with the
+            run's steps and guidance), SDEdit-style: whether sampling keeps the picture
             that one step finds, or replaces it with the model's own (texture, say)
 A PNG shows the first song, row by row. Prints one JSON object.
 """

@@ -13,6 +13,7 @@ from torch import nn
 
 from synesthete.config import Config, TrainConfig, load_config
 from synesthete.device import cpu_threads_for_training, data_workers
+from synesthete.train.builders import build_denoiser, build_vae
 from synesthete.train.checkpoint import CheckpointError, latest_checkpoint, list_checkpoints, load_weights, read_state
 from synesthete.train.loop import fit, lr_at
 
@@ -205,7 +206,6 @@ def test_data_workers_auto_is_per_device():
 def test_initial_weights_are_a_function_of_the_seed():
     """Two runs of one config start from the same weights (a fresh run is reproducible);
     another data.seed draws others; the global RNG is left as it was."""
-    from synesthete.train.builders import build_denoiser, build_vae
     rng = torch.get_rng_state()
     for build in (build_vae, build_denoiser):
         a, b, c = build(_cfg()).state_dict(), build(_cfg()).state_dict(), build(_cfg(seed=1)).state_dict()
