@@ -7,7 +7,6 @@ their own range (from VAL_INDEX_BASE) that training never reaches.
 
 from __future__ import annotations
 
-import hashlib
 import os
 from typing import Any, Iterator
 
@@ -16,6 +15,7 @@ from torch.utils.data import IterableDataset, get_worker_info
 
 from synesthete.audio import plan_song, render_clip, warm_caches
 from synesthete.config import ConfigError, DataConfig
+from synesthete.seeds import stable_seed
 from synesthete.visualizers import REGISTRY, get_visualizer
 
 VAL_INDEX_BASE = 1 << 40
@@ -36,8 +36,7 @@ def check_visualizers(cfg: DataConfig) -> list[str]:
 
 def clip_seed(dataset_seed: int, index: int) -> int:
     """A 63-bit seed from (dataset seed, index), stable across machines and Python versions."""
-    digest = hashlib.sha256(f"synesthete:{dataset_seed}:{index}".encode()).digest()
-    return int.from_bytes(digest[:8], "little") >> 1
+    return stable_seed("synesthete", dataset_seed, index)
 
 
 def make_clip(cfg: DataConfig, index: int, visualizers: list[str] | None = None) -> dict[str, Any]:

@@ -6,7 +6,6 @@ sampled in order and streamed out as they finish (infer.windows has the plan and
 
 from __future__ import annotations
 
-import hashlib
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable, Iterator, Protocol
@@ -18,6 +17,7 @@ from synesthete.diffusion import cfg_denoiser, sample_ddim, sample_euler_flow, t
 from synesthete.diffusion.warm_start import warm_start
 from synesthete.infer.windows import blend, crossfade_weights, next_window_start
 from synesthete.models import AudioDiT, SpatialVAE
+from synesthete.seeds import stable_seed
 from synesthete.train.checkpoint import CheckpointError
 from synesthete.train.builders import build_denoiser, build_vae, load_trained, stage_checkpoint
 from synesthete.train.vae_task import to_uint8
@@ -26,8 +26,7 @@ from synesthete.visualizers import visualizer_index
 
 def window_generator(seed: int, window: int) -> torch.Generator:
     """The noise of window w of a generation with `seed`: reproducible on any device."""
-    digest = hashlib.sha256(f"generate:{seed}:{window}".encode()).digest()
-    return torch.Generator().manual_seed(int.from_bytes(digest[:8], "little") >> 1)
+    return torch.Generator().manual_seed(stable_seed("generate", seed, window))
 
 
 @dataclass

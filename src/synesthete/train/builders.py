@@ -8,13 +8,13 @@ rank, step): two runs of one config train alike, and two configs compared start 
 from __future__ import annotations
 
 import contextlib
-import hashlib
 from pathlib import Path
 
 import torch
 
 from synesthete.config import Config, config_from_dict
 from synesthete.models import AudioDiT, AudioEncoder, AudioToVideoNet, DiT_models, SpatialVAE, VAE_models
+from synesthete.seeds import stable_seed
 from synesthete.train.checkpoint import CheckpointError, latest_checkpoint, load_weights, read_state
 from synesthete.visualizers import VISUALIZER_NAMES
 
@@ -22,9 +22,8 @@ from synesthete.visualizers import VISUALIZER_NAMES
 @contextlib.contextmanager
 def seeded_init(seed: int, model: str):
     """Draw initial weights from a CPU RNG seeded by (seed, model); the global RNG is left as it was."""
-    digest = hashlib.sha256(f"init:{seed}:{model}".encode()).digest()
     with torch.random.fork_rng(devices=[]):
-        torch.manual_seed(int.from_bytes(digest[:8], "little") >> 1)
+        torch.manual_seed(stable_seed("init", seed, model))
         yield
 
 

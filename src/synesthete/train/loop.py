@@ -7,7 +7,6 @@ environment (`torchrun`). What differs between models lives in a `Task`.
 
 from __future__ import annotations
 
-import hashlib
 import math
 import os
 import time
@@ -24,6 +23,7 @@ from torch import nn
 
 from synesthete.config import Config, TrainConfig
 from synesthete.device import autocast, cpu_threads_for_training, data_workers
+from synesthete.seeds import stable_seed
 from synesthete.train.checkpoint import (
     check_compatible,
     latest_checkpoint,
@@ -82,9 +82,8 @@ def init_distributed(device: torch.device) -> DistInfo:
 
 def step_generator(seed: int, rank: int, step: int, device: torch.device) -> torch.Generator:
     """All randomness of a step comes from (seed, rank, step): any step can be replayed."""
-    digest = hashlib.sha256(f"step:{seed}:{rank}:{step}".encode()).digest()
     gen_device = device if device.type in ("cuda", "mps") else torch.device("cpu")
-    return torch.Generator(gen_device).manual_seed(int.from_bytes(digest[:8], "little") >> 1)
+    return torch.Generator(gen_device).manual_seed(stable_seed("step", seed, rank, step))
 
 
 def lr_at(step: int, cfg: TrainConfig) -> float:
