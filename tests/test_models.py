@@ -242,3 +242,22 @@ def test_every_parameter_gets_a_gradient():
     audio = torch.rand(2, 1, 4000, generator=gen()) * 2 - 1
     model(x, t, audio).square().mean().backward()
     assert [n for n, p in model.named_parameters() if p.grad is None] == []
+
+
+def test_clip_encoding_and_decoding_do_not_depend_on_the_chunk_size():
+    """encode_video / reconstruct split clips into device.frame_chunk() frames per call: frames
+    are independent (GroupNorm is per frame), so the result must equal one call on all of them."""
+    from synesthete.device import frame_chunk
+    from synesthete.train.dit_task import encode_video
+    from synesthete.train.vae_task import reconstruct, to_model_range
+
+    vae = VAE_models["VAE-T"]().eval()
+    randomize_zeroed(vae)
+    cpu = torch.device("cpu")
+    n = frame_chunk(cpu) + 3                                     # more than one chunk
+    video = torch.randint(0, 256, (1, n, 3, 32, 32), generator=gen(), dtype=torch.uint8)
+    x = to_model_range(video[0])
+    with torch.no_grad():
+        mean = vae.encode(x)[0]
+        assert torch.allclose(encode_video(vae, video, cpu)[0], mean, atol=1e-5)
+        assert torch.allclose(reconstruct(vae, x), vae.decode(mean), atol=1e-5)

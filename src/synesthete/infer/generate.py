@@ -13,6 +13,7 @@ from typing import Callable, Iterator, Protocol
 import torch
 
 from synesthete.config import Config
+from synesthete.device import frame_chunk
 from synesthete.diffusion import cfg_denoiser, sample_ddim, sample_euler_flow, to_denoiser
 from synesthete.diffusion.warm_start import warm_start
 from synesthete.infer.windows import blend, crossfade_weights, next_window_start
@@ -100,11 +101,11 @@ class VideoGenerator:
         return sample_ddim(guided, noise.to(self.device), steps, extra_args=extra, callback=callback)
 
     @torch.no_grad()
-    def decode(self, latents: torch.Tensor, chunk: int = 64) -> torch.Tensor:
+    def decode(self, latents: torch.Tensor) -> torch.Tensor:
         """Normalised latents [B, T, Cz, h, w] -> uint8 frames [B, T, 3, H, W] (on the CPU)."""
         b, t = latents.shape[:2]
         z = self.vae.denormalize_latent(latents.flatten(0, 1))
-        frames = torch.cat([to_uint8(self.vae.decode(c)).cpu() for c in z.split(chunk)])
+        frames = torch.cat([to_uint8(self.vae.decode(c)).cpu() for c in z.split(frame_chunk(self.device))])
         return frames.unflatten(0, (b, t))
 
     @torch.no_grad()

@@ -18,6 +18,7 @@ from synesthete.config import Config
 from synesthete.contact_sheet import contact_sheet
 from synesthete.data import ProceduralAVDataset, make_clip
 from synesthete.data.batches import reused, step_batches
+from synesthete.device import frame_chunk
 from synesthete.diffusion import training_loss
 from synesthete.eval.pulse import pulse_stats
 from synesthete.infer.generate import VideoGenerator, set_latent_stats
@@ -32,11 +33,11 @@ STATS_CLIPS = 32
 
 
 @torch.no_grad()
-def encode_video(vae: SpatialVAE, video: torch.Tensor, device: torch.device, chunk: int = 96) -> torch.Tensor:
+def encode_video(vae: SpatialVAE, video: torch.Tensor, device: torch.device) -> torch.Tensor:
     """uint8 [B, T, 3, H, W] -> raw posterior-mean latents [B, T, Cz, h, w] on `device`."""
     b, t = video.shape[:2]
     frames = video.flatten(0, 1)
-    z = torch.cat([vae.encode(to_model_range(f.to(device)))[0] for f in frames.split(chunk)])
+    z = torch.cat([vae.encode(to_model_range(f.to(device)))[0] for f in frames.split(frame_chunk(device))])
     return z.unflatten(0, (b, t))
 
 

@@ -13,6 +13,7 @@ from synesthete.config import Config
 from synesthete.contact_sheet import frame_grid
 from synesthete.data import VAL_INDEX_BASE, check_visualizers, make_clip
 from synesthete.data.batches import reused, step_batches
+from synesthete.device import frame_chunk
 from synesthete.models import SpatialVAE, VAELoss
 from synesthete.train.builders import build_vae
 
@@ -44,9 +45,9 @@ def random_crops(frames: torch.Tensor, size: int, gen: torch.Generator) -> torch
 
 
 @torch.no_grad()
-def reconstruct(vae: SpatialVAE, frames: torch.Tensor, chunk: int = 64) -> torch.Tensor:
+def reconstruct(vae: SpatialVAE, frames: torch.Tensor) -> torch.Tensor:
     """Encode to the posterior mean and decode, in chunks: float [N, 3, H, W] -> [N, 3, H, W]."""
-    return torch.cat([vae.decode(vae.encode(f)[0]) for f in frames.split(chunk)])
+    return torch.cat([vae.decode(vae.encode(f)[0]) for f in frames.split(frame_chunk(frames.device))])
 
 
 VAL_CLIPS_PER_VISUALIZER = 4
