@@ -149,14 +149,13 @@ class VAEConfig:
     """Frames drawn from each clip of a batch (batch frames = train.batch x this). Frames of one
     clip are alike, so a step learns from how many clips it sees, not how many frames: on quick
     at equal compute, 16 clips x 1 frame (2400 steps) gave 24.8 dB, 8 x 2 24.2, 8 x 4 (1200
-    steps) 22.8, 4 x 4 (2400 steps) 22.3 (README "Models"). Near the model's capacity the bigger
-    batch ends better (`standard` keeps 8 x 4)."""
+    steps) 22.8, 4 x 4 (2400 steps) 22.3 (README "Models"; all on 64 px crops)."""
     crop: int | None = 96
     """Train on random crops this size (the VAE is fully convolutional, so it runs on whole
     frames after); null = whole frames. On quick at 2200 steps (val PSNR / wall time): 64 px x
     16 clips 24.34 dB / 243 s, 80 x 12 25.40 / 199 s, 96 x 8 25.49 / 214 s, 96 x 12 26.14 /
-    248 s, 112 x 6 25.25 / 178 s, 128 x 4 23.44 / 170 s (README "Models"): a 64 px crop is a
-    4 x 4 latent grid, mostly border."""
+    248 s, 112 x 6 25.25 / 178 s, 128 x 4 23.44 / 170 s (README "Models"). Likely why: a 64 px
+    crop is a 4 x 4 latent grid, mostly border."""
     reuse: int = 16
     """Steps that draw their frames from each rendered batch of clips (another frame and crop
     each step): a step uses a few of a clip's 48 frames, so rendering would dominate it."""
