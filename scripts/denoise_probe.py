@@ -43,8 +43,10 @@ def main() -> None:
     denoiser = to_denoiser(gen.model.dit, gen.cfg.dit.objective)
     schedule = denoiser.schedule
     val = ProceduralAVDataset(gen.cfg.data, split="val")
+    guided = cfg_denoiser(denoiser, s.guidance)
     scores: dict[str, float] = {}
     rows = []
+    look = None                                   # the first song's visualizer, for the title
 
     def score(name: str, latents: torch.Tensor, truth: torch.Tensor, k: int) -> None:
         frames = gen.decode(latents)[0]                                       # uint8 [T, 3, H, W]
@@ -58,6 +60,7 @@ def main() -> None:
         shown = [i for i in SHOWN_FRAMES if i < len(truth)]
         if k == 0:
             rows.append(("truth", truth[shown]))
+            look = clip["meta"]["visualizer"]
         z = gen.vae.normalize_latent(encode_video(gen.vae, truth[None], device))   # [1, T, Cz, h, w]
         noise = torch.randn(z.shape, generator=torch.Generator().manual_seed(k))
         for scale in (0.0,) + NOISE:
@@ -67,7 +70,6 @@ def main() -> None:
         extra = {"audio": tokens}
         if gen.takes_visualizer:
             extra["label"] = labels([clip["meta"]]).to(device)
-        guided = cfg_denoiser(denoiser, s.guidance)
         for t in LEVELS:
             tt = torch.full((1,), t)
             x_t = schedule.q_sample(z, tt, noise)
@@ -79,7 +81,7 @@ def main() -> None:
         if k == 0:
             rows.append(("sample", gen.generate(clip["audio"], visualizer=gen.label_for(clip))[shown]))
     out = args.out or args.run / "denoise_probe.png"
-    frame_grid(out, rows, title=f"{args.run} · validation song 0 · {val.clip(0)['meta']['visualizer']}")
+    frame_grid(out, rows, title=f"{args.run} · validation song 0 · {look}")
     result = {"run": str(args.run), "songs": args.songs, "psnr_db": {k: round(v, 2) for k, v in scores.items()},
               "sample": {"steps": s.steps, "guidance": s.guidance}, "png": str(out)}
     print(json.dumps(result, indent=2))

@@ -75,9 +75,9 @@ def cpu_threads_for_training(device: torch.device, workers: int) -> Iterator[int
 def frame_chunk(device: torch.device) -> int:
     """Frames per VAE encode/decode call when whole clips are (de)coded without gradients.
 
-    On the CPU chunks of 16-32 frames are faster (they fit the caches, presumably): VAE-T on 192 frames of 128 px, 2 threads,
-    two runs of `scripts/bench_frame_chunk.py --repeats 8`: encode 0.32 / 0.28 s at 96 frames
-    per call vs 0.28 / 0.25 s at 16, decode 0.59 / 0.56 vs 0.50 / 0.43 s. Accelerators want
-    large batches.
+    On the CPU chunks of 16-32 frames are faster (they fit the caches, presumably): VAE-T on
+    192 frames of 128 px, 2 threads, two runs of `scripts/bench_frame_chunk.py --repeats 8`:
+    encode 0.32 / 0.28 s at 96 frames per call vs 0.28 / 0.25 s at 16, decode 0.59 / 0.56 vs
+    0.50 / 0.43 s. Accelerators want large batches.
     """
     return 16 if device.type == "cpu" else 128
