@@ -59,7 +59,7 @@ def last_vals(run_dir: Path, stage: str) -> dict[str, float]:
 
 
 def summarise(table: Table, timings: dict[str, float], total: float, run_dir: Path) -> None:
-    """Rows: the time of each stage and in all, and the VAE's validation PSNR (pooled, worst look)."""
+    """Rows: the time of each stage and in all, the VAE's validation PSNR (pooled, worst look) and sharpness ratio."""
     for stage, secs in timings.items():
         table.add_row(f"time · {stage}", f"{secs / 60:.1f} min")
     table.add_row("time · total", f"{total / 60:.1f} min")
@@ -69,6 +69,8 @@ def summarise(table: Table, timings: dict[str, float], total: float, run_dir: Pa
         per_vis = {k.removeprefix("val_psnr_"): v for k, v in vae.items() if k.startswith("val_psnr_")}
         worst = f" (worst: {min(per_vis, key=per_vis.get)} {min(per_vis.values()):.2f})" if per_vis else ""
         table.add_row("VAE PSNR (validation frames)", f"{psnr:.2f} dB{worst}")
+    if vae.get("val_sharpness") is not None:
+        table.add_row("VAE sharpness ratio (recon / truth)", f"{vae['val_sharpness']:.2f}")
 
 
 def run(args: argparse.Namespace) -> None:

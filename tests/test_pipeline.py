@@ -31,6 +31,8 @@ def test_vae_validation_scores_every_visualizer(tiny_run):
     val = [r for r in rows if r.get("stage") == "vae" and "val_psnr" in r][-1]
     per_vis = [val["val_psnr_geometry"], val["val_psnr_tunnel"]]   # TINY's two visualizers
     assert min(per_vis) <= val["val_psnr"] <= max(per_vis)        # the pooled PSNR lies between
+    ratios = [val["val_sharpness_geometry"], val["val_sharpness_tunnel"]]
+    assert min(ratios) - 1e-6 <= val["val_sharpness"] <= max(ratios) + 1e-6   # a truth-weighted mean of them
 
 
 def test_pipeline_evaluates_every_baseline(tiny_run):

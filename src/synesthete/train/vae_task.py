@@ -14,6 +14,7 @@ from synesthete.contact_sheet import frame_grid
 from synesthete.data import VAL_INDEX_BASE, check_visualizers, make_clip
 from synesthete.data.batches import reused, step_batches
 from synesthete.device import frame_chunk
+from synesthete.eval.quality import sharpness
 from synesthete.models import SpatialVAE, VAELoss
 from synesthete.train.builders import build_vae
 
@@ -111,15 +112,20 @@ class VAETask:
         x = to_model_range(frames.to(self.device))
         x_hat = reconstruct(ema_model, x)
         out: dict[str, Any] = {"val_loss": float(((x_hat - x) ** 2).mean()), "psnr": psnr(x_hat, x)}
+        # the evaluation's sharpness ratio (mean Laplacian variance, recon / truth): the ceiling a
+        # latent model's sharpness_ratio can reach through this decoder
+        recon = to_uint8(x_hat).cpu()
+        out["sharpness"] = sharpness(recon) / max(sharpness(frames), 1e-9)
         sizes = [len(f) for f in per_vis.values()]
-        for name, xh, xv in zip(per_vis, x_hat.split(sizes), x.split(sizes)):
+        for name, xh, xv, r, f in zip(per_vis, x_hat.split(sizes), x.split(sizes), recon.split(sizes), frames.split(sizes)):
             out[f"psnr_{name}"] = psnr(xh, xv)
+            out[f"sharpness_{name}"] = sharpness(r) / max(sharpness(f), 1e-9)
         # two frames of each visualizer on the sheet (its first and middle one; at most 24 columns)
         starts = torch.tensor([0] + sizes[:-1]).cumsum(0)
         show = torch.stack([starts, starts + torch.tensor(sizes) // 2], dim=1).flatten()[:24]
         out_dir.mkdir(parents=True, exist_ok=True)
         sheet = out_dir / f"recon_step_{step:06d}.png"
-        frame_grid(sheet, [("truth", frames[show]), ("recon", to_uint8(x_hat[show]).cpu())],
+        frame_grid(sheet, [("truth", frames[show]), ("recon", recon[show])],
                    title=f"VAE step {step}: PSNR {out['psnr']:.2f} dB")
         out["images"] = {"recon": sheet}
         return out
