@@ -64,6 +64,39 @@ def test_vae_loss_parts_and_sharpness():
     assert parts["kl"] > 0 and loss_fn(x, x, torch.zeros_like(mean), logvar)[1]["kl"] == 0
 
 
+def _vae_task(adv_weight: float, adv_start: int = 32):
+    import dataclasses
+
+    from synesthete.config import Config
+    from synesthete.train.vae_task import VAETask
+
+    cfg = Config()
+    cfg = dataclasses.replace(cfg, data=dataclasses.replace(cfg.data, size=32),
+                              vae=dataclasses.replace(cfg.vae, crop=None, reuse=16, adv_weight=adv_weight,
+                                                      adv_start=adv_start))
+    return VAETask(cfg, torch.device("cpu"))
+
+
+def test_vae_critic_runs_from_adv_start_and_only_its_own_loss_trains_it():
+    assert _vae_task(0.0).model.critic is None                          # off by default: no extra weights
+    video = (torch.rand(2, 2, 3, 32, 32, generator=gen()) * 255).to(torch.uint8)
+    grads = {}
+    for w in (0.5, 5.0):
+        task = _vae_task(w)
+        model = task.model
+        assert model.critic(torch.zeros(2, 3, 32, 32)).shape == (2, 1, 4, 4)   # a logit per 8 x 8 patch
+        loss, parts = task.loss(model, {"video": video, "step": 1}, gen(1))      # training step 16 < 32
+        assert "critic" not in parts
+        loss, parts = task.loss(model, {"video": video, "step": 2}, gen(1))      # step 32: on
+        assert {"critic", "adv"} <= set(parts) and 0 < parts["critic"] < 4
+        loss.backward()
+        grads[w] = ([p.grad.clone() for p in model.critic.parameters()],
+                    [p.grad.clone() for p in model.decoder.parameters()])
+    # the adversarial weight scales the decoder's term only; the critic learns from its hinge loss
+    assert all(torch.allclose(a, b) for a, b in zip(grads[0.5][0], grads[5.0][0]))
+    assert not all(torch.allclose(a, b) for a, b in zip(grads[0.5][1], grads[5.0][1]))
+
+
 def _toy_frames(n: int, size: int) -> torch.Tensor:
     """n frames with a bright disc at different places over a colour ramp, in [-1, 1]."""
     yy, xx = torch.meshgrid(torch.linspace(-1, 1, size), torch.linspace(-1, 1, size), indexing="ij")

@@ -138,6 +138,12 @@ class VAEConfig:
     """Cz: latent channels per 8x8 position (chosen by measurement, see README)."""
     kl_weight: float = 1e-4
     """beta of the KL term: small, so latents stay informative but bounded."""
+    adv_weight: float = 0.0
+    """Weight of the adversarial term (a PatchGAN critic, `models/critic.py`); 0 = no critic.
+    It trades PSNR for sharper reconstructions (README, Models and training)."""
+    adv_start: int = 0
+    """Training step from which the critic and the adversarial term run (checked per rendered
+    batch, so in multiples of `reuse`): the decoder first learns to reconstruct."""
     mse_weight: float = 1.0
     """Squared error: what PSNR measures (measured: +1.5 dB at 300 steps over L1 alone)."""
     l1_weight: float = 1.0
@@ -165,6 +171,8 @@ class VAEConfig:
     def __post_init__(self) -> None:
         _require(self.latent_channels > 0, "latent_channels", f"must be > 0, got {self.latent_channels}")
         _require(self.kl_weight >= 0, "kl_weight", f"must be >= 0, got {self.kl_weight}")
+        _require(self.adv_weight >= 0, "adv_weight", f"must be >= 0, got {self.adv_weight}")
+        _require(self.adv_start >= 0, "adv_start", f"must be >= 0, got {self.adv_start}")
         _require(self.frames_per_clip > 0, "frames_per_clip", f"must be > 0, got {self.frames_per_clip}")
         _require(self.reuse >= 1, "reuse", f"must be >= 1, got {self.reuse}")
         _require(self.crop is None or (self.crop >= 16 and self.crop % 16 == 0), "crop",

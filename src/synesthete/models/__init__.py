@@ -1,11 +1,12 @@
-"""nn.Modules only: the VAE and its loss, the audio encoder, the DiT, the regression baseline."""
+"""nn.Modules only: the VAE, its loss and optional critic, the audio encoder, the DiT, the regression baseline."""
 
 from synesthete.models.audio_encoder import AudioEncoder
 from synesthete.models.av_dit import AudioDiT
+from synesthete.models.critic import PatchCritic
 from synesthete.models.dit import DiT, DiT_models
 from synesthete.models.regression import AudioToVideoNet
 from synesthete.models.vae import SpatialVAE, VAE_models
 from synesthete.models.vae_loss import VAELoss
 
-__all__ = ["AudioDiT", "AudioEncoder", "AudioToVideoNet", "DiT", "DiT_models", "SpatialVAE",
+__all__ = ["AudioDiT", "AudioEncoder", "AudioToVideoNet", "DiT", "DiT_models", "PatchCritic", "SpatialVAE",
            "VAELoss", "VAE_models"]

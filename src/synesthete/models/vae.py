@@ -16,6 +16,8 @@ exactly under an L1 loss. Clamp to [-1, 1] only when turning latents into pictur
 import torch
 import torch.nn as nn
 
+from synesthete.models.critic import PatchCritic
+
 
 def _norm(channels: int) -> nn.GroupNorm:
     return nn.GroupNorm(min(32, channels // 4), channels, eps=1e-6)
@@ -88,11 +90,13 @@ class SpatialVAE(nn.Module):
     `latent_shift` / `latent_scale` are buffers (saved with the weights) that the trainer fills
     after fitting (`set_latent_stats`) so the diffusion model sees unit-variance latents:
     `normalize_latent(z) = (z - shift) / scale` — the per-channel form of LDM's 0.18215.
+    With `critic=True` it carries a `PatchCritic` for the adversarial term (`vae.adv_weight`):
+    trained in the same optimiser step and saved in the same checkpoint, unused by encode/decode.
     """
 
     def __init__(self, in_channels: int = 3, latent_channels: int = 8,
                  channels: tuple[int, ...] = (64, 128, 128), patch_size: int = 4,
-                 num_res_blocks: int = 1):
+                 num_res_blocks: int = 1, critic: bool = False):
         super().__init__()
         channels = tuple(channels)
         self.latent_channels = latent_channels
@@ -102,6 +106,7 @@ class SpatialVAE(nn.Module):
         self.register_buffer("latent_shift", torch.zeros(latent_channels, 1, 1))
         self.register_buffer("latent_scale", torch.ones(latent_channels, 1, 1))
         self.initialize_weights()
+        self.critic = PatchCritic(in_channels) if critic else None
 
     def initialize_weights(self):
         # Zero the last conv of every residual branch so each ResBlock starts as its skip path

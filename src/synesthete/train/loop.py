@@ -171,8 +171,9 @@ def fit(task: Task, cfg: Config, run_dir: Path, device: torch.device,
 
     model: nn.Module = tr.model
     if info.world > 1:
-        model = nn.parallel.DistributedDataParallel(
-            tr.model, device_ids=[device.index] if device.type == "cuda" else None
+        model = nn.parallel.DistributedDataParallel(  # a VAE critic idles until vae.adv_start
+            tr.model, device_ids=[device.index] if device.type == "cuda" else None,
+            find_unused_parameters=getattr(tr.model, "critic", None) is not None,
         )
     tracker = Tracker(Path(run_dir), task.name, cfg.to_dict(), cfg.wandb.mode, cfg.wandb.project,
                       enabled=info.main)

@@ -8,6 +8,7 @@ from typing import Any, Iterator
 
 import torch
 from torch import nn
+from torch.func import functional_call
 
 from synesthete.config import Config
 from synesthete.contact_sheet import frame_grid
@@ -16,6 +17,7 @@ from synesthete.data.batches import reused, step_batches
 from synesthete.device import frame_chunk
 from synesthete.eval.quality import sharpness
 from synesthete.models import SpatialVAE, VAELoss
+from synesthete.models.critic import critic_hinge_loss, generator_adv_loss
 from synesthete.train.builders import build_vae
 
 
@@ -87,6 +89,15 @@ class VAETask:
         x = to_model_range(frames.to(self.device))
         x_hat, mean, logvar = model(x, sample=True, generator=gen)
         loss, parts = self.loss_fn(x_hat.float(), x, mean.float(), logvar.float())
+        critic = getattr(model, "module", model).critic                   # unwrap DDP
+        if critic is not None and batch["step"] * self.cfg.vae.reuse >= self.cfg.vae.adv_start:
+            # One optimiser step trains both: the critic's loss sees detached reconstructions,
+            # the decoder's term goes through the critic with its weights detached.
+            d_loss = critic_hinge_loss(critic(x), critic(x_hat.detach()))
+            frozen = {k: p.detach() for k, p in critic.named_parameters()}
+            g_loss = generator_adv_loss(functional_call(critic, frozen, (x_hat,)))
+            loss = loss + d_loss + self.cfg.vae.adv_weight * g_loss
+            parts = {**parts, "critic": d_loss.detach(), "adv": g_loss.detach()}
         return loss, {k: float(v) for k, v in parts.items()}
 
     def validation_frames(self) -> dict[str, torch.Tensor]:
