@@ -84,7 +84,7 @@ def test_vae_critic_runs_from_adv_start_and_only_its_own_loss_trains_it():
     for w in (0.5, 5.0):
         task = _vae_task(w)
         model = task.model
-        assert model.critic(torch.zeros(2, 3, 32, 32)).shape == (2, 1, 4, 4)   # a logit per 8 x 8 patch
+        assert model.critic(torch.zeros(2, 3, 32, 32)).shape == (2, 1, 4, 4)   # logits at stride 8
         loss, parts = task.loss(model, {"video": video, "step": 1}, gen(1))      # training step 16 < 32
         assert "critic" not in parts
         loss, parts = task.loss(model, {"video": video, "step": 2}, gen(1))      # step 32: on
