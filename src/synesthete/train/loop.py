@@ -44,6 +44,7 @@ class Task(Protocol):
     train_cfg: TrainConfig
     compat_keys: list[str]    # config keys a checkpoint must share with the current config
     clips_per_step: int       # for the clips/s readout
+    # optional: find_unused_parameters = True when some parameters idle for part of the run (DDP)
 
     def batches(self, start_step: int, rank: int, world: int, workers: int) -> Iterator[Any]:
         """Batches for steps start_step, start_step + 1, ...: a pure function of the step,
@@ -171,9 +172,9 @@ def fit(task: Task, cfg: Config, run_dir: Path, device: torch.device,
 
     model: nn.Module = tr.model
     if info.world > 1:
-        model = nn.parallel.DistributedDataParallel(  # a VAE critic idles until vae.adv_start
+        model = nn.parallel.DistributedDataParallel(
             tr.model, device_ids=[device.index] if device.type == "cuda" else None,
-            find_unused_parameters=getattr(tr.model, "critic", None) is not None,
+            find_unused_parameters=getattr(task, "find_unused_parameters", False),
         )
     tracker = Tracker(Path(run_dir), task.name, cfg.to_dict(), cfg.wandb.mode, cfg.wandb.project,
                       enabled=info.main)

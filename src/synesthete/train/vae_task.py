@@ -15,7 +15,7 @@ from synesthete.contact_sheet import frame_grid
 from synesthete.data import VAL_INDEX_BASE, check_visualizers, make_clip
 from synesthete.data.batches import reused, step_batches
 from synesthete.device import frame_chunk
-from synesthete.eval.quality import sharpness
+from synesthete.eval.quality import sharpness_ratio
 from synesthete.models import SpatialVAE, VAELoss
 from synesthete.models.critic import critic_hinge_loss, generator_adv_loss
 from synesthete.train.builders import build_vae
@@ -70,6 +70,7 @@ class VAETask:
         self.train_cfg = v.train
         self.compat_keys = ["vae.size", "vae.latent_channels", "data.size"]
         self.clips_per_step = v.train.batch
+        self.find_unused_parameters = self.model.critic is not None   # under DDP: it idles until adv_start
         self._val: dict[str, torch.Tensor] | None = None
 
     def batches(self, start_step: int, rank: int, world: int, workers: int) -> Iterator[Any]:
@@ -126,11 +127,11 @@ class VAETask:
         # the evaluation's sharpness ratio (mean Laplacian variance, recon / truth): the ceiling a
         # latent model's sharpness_ratio can reach through this decoder
         recon = to_uint8(x_hat).cpu()
-        out["sharpness"] = sharpness(recon) / max(sharpness(frames), 1e-9)
+        out["sharpness"] = sharpness_ratio(recon, frames)
         sizes = [len(f) for f in per_vis.values()]
         for name, xh, xv, r, f in zip(per_vis, x_hat.split(sizes), x.split(sizes), recon.split(sizes), frames.split(sizes)):
             out[f"psnr_{name}"] = psnr(xh, xv)
-            out[f"sharpness_{name}"] = sharpness(r) / max(sharpness(f), 1e-9)
+            out[f"sharpness_{name}"] = sharpness_ratio(r, f)
         # two frames of each visualizer on the sheet (its first and middle one; at most 24 columns)
         starts = torch.tensor([0] + sizes[:-1]).cumsum(0)
         show = torch.stack([starts, starts + torch.tensor(sizes) // 2], dim=1).flatten()[:24]
