@@ -64,7 +64,7 @@ def test_vae_loss_parts_and_sharpness():
     assert parts["kl"] > 0 and loss_fn(x, x, torch.zeros_like(mean), logvar)[1]["kl"] == 0
 
 
-def _vae_task(adv_weight: float, adv_start: int = 32):
+def _vae_task(adv_weight: float, adv_start: int = 32, critic_width: int = 32):
     import dataclasses
 
     from synesthete.config import Config
@@ -73,12 +73,14 @@ def _vae_task(adv_weight: float, adv_start: int = 32):
     cfg = Config()
     cfg = dataclasses.replace(cfg, data=dataclasses.replace(cfg.data, size=32),
                               vae=dataclasses.replace(cfg.vae, crop=None, reuse=16, adv_weight=adv_weight,
-                                                      adv_start=adv_start))
+                                                      adv_start=adv_start, critic_width=critic_width))
     return VAETask(cfg, torch.device("cpu"))
 
 
 def test_vae_critic_runs_from_adv_start_and_only_its_own_loss_trains_it():
     assert _vae_task(0.0).model.critic is None                          # off by default: no extra weights
+    convs = [m for m in _vae_task(0.5, critic_width=8).model.critic.modules() if isinstance(m, torch.nn.Conv2d)]
+    assert [c.out_channels for c in convs] == [8, 16, 32, 1]            # vae.critic_width, doubled per layer
     video = (torch.rand(2, 2, 3, 32, 32, generator=gen()) * 255).to(torch.uint8)
     grads = {}
     for w in (0.5, 5.0):
@@ -95,6 +97,17 @@ def test_vae_critic_runs_from_adv_start_and_only_its_own_loss_trains_it():
     # the adversarial weight scales the decoder's term only; the critic learns from its hinge loss
     assert all(torch.allclose(a, b) for a, b in zip(grads[0.5][0], grads[5.0][0]))
     assert not all(torch.allclose(a, b) for a, b in zip(grads[0.5][1], grads[5.0][1]))
+
+
+def test_bench_train_times_the_vae_with_its_critic_when_one_is_configured():
+    from synesthete.bench.train import bench_train
+    from synesthete.config import load_config
+
+    tiny = ["data.size=32", "data.seconds=0.5", "vae.crop=null", "vae.train.batch=1", "dit.train.batch=1"]
+    assert "vae_critic" not in bench_train(load_config(None, tiny), torch.device("cpu"), repeats=1)["results"]["fp32"]
+    cfg = load_config(None, [*tiny, "vae.adv_weight=0.1", "vae.critic_width=4"])
+    for r in bench_train(cfg, torch.device("cpu"), repeats=1)["results"].values():
+        assert r["vae_critic"]["critic_width"] == 4 and r["vae_critic"]["s_per_step"] > 0
 
 
 def _toy_frames(n: int, size: int) -> torch.Tensor:

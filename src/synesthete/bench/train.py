@@ -1,7 +1,8 @@
 """`synesthete bench-train`: training throughput of the VAE and the DiT, fp32 vs bf16 autocast.
 
 Model compute only (forward + backward + AdamW step on fixed tensors of the configured shapes),
-so the figure is the models' cost on this device, separate from data rendering.
+so the figure is the models' cost on this device, separate from data rendering. With a critic
+configured (`vae.adv_weight > 0`) the VAE is also timed with it: its steps from `vae.adv_start` on.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from synesthete.config import Config
 from synesthete.device import autocast
 from synesthete.diffusion import training_loss
 from synesthete.models import VAELoss
+from synesthete.models.critic import adversarial_terms
 from synesthete.train.builders import build_denoiser, build_vae
 
 
@@ -53,10 +55,13 @@ def bench_train(cfg: Config, device: torch.device, repeats: int = 5) -> dict:
             continue
         on = precision == "bf16"
 
-        def vae_step():
+        def vae_step(with_critic: bool = False):
             with autocast(device, on):
                 x_hat, mean, logvar = vae(x)
                 loss, _ = loss_fn(x_hat.float(), x, mean.float(), logvar.float())
+                if with_critic:
+                    d_loss, g_loss = adversarial_terms(vae.critic, x, x_hat)
+                    loss = loss + d_loss + cfg.vae.adv_weight * g_loss
             opt.zero_grad(set_to_none=True)
             loss.backward()
             opt.step()
@@ -75,6 +80,10 @@ def bench_train(cfg: Config, device: torch.device, repeats: int = 5) -> dict:
                     "frames_per_s": round(frames / tv, 1)},
             "dit": {"s_per_step": round(td, 4), "clips_per_step": b, "clips_per_s": round(b / td, 2)},
         }
+        if vae.critic is not None:
+            tc = _time_steps(lambda: vae_step(with_critic=True), repeats)
+            results[precision]["vae_critic"] = {"s_per_step": round(tc, 4), "critic_width": cfg.vae.critic_width,
+                                                "frames_per_s": round(frames / tc, 1)}
     return {
         "benchmark": "bench-train",
         "device": str(device),

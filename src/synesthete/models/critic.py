@@ -9,6 +9,7 @@ convolutions: each logit sees a ~46 px patch, so it judges texture and edges, no
 import torch
 import torch.nn as nn
 import torch.nn.functional as F
+from torch.func import functional_call
 
 
 class PatchCritic(nn.Module):
@@ -39,3 +40,16 @@ def critic_hinge_loss(real_logits: torch.Tensor, fake_logits: torch.Tensor) -> t
 def generator_adv_loss(fake_logits: torch.Tensor) -> torch.Tensor:
     """The decoder's non-saturating hinge term: raise the critic's score of reconstructions."""
     return -fake_logits.mean()
+
+
+def adversarial_terms(critic: PatchCritic, x: torch.Tensor, x_hat: torch.Tensor
+                      ) -> tuple[torch.Tensor, torch.Tensor]:
+    """(critic loss, decoder term) for one optimiser step that trains both.
+
+    The critic's hinge loss sees detached reconstructions; the decoder's term goes through the
+    critic with its weights detached, so each loss reaches only its own network's weights.
+    """
+    d_loss = critic_hinge_loss(critic(x), critic(x_hat.detach()))
+    frozen = {k: p.detach() for k, p in critic.named_parameters()}
+    g_loss = generator_adv_loss(functional_call(critic, frozen, (x_hat,)))
+    return d_loss, g_loss

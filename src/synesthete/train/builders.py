@@ -29,7 +29,8 @@ def seeded_init(seed: int, model: str):
 
 def build_vae(cfg: Config) -> SpatialVAE:
     with seeded_init(cfg.data.seed, "vae"):
-        return VAE_models[cfg.vae.size](latent_channels=cfg.vae.latent_channels, critic=cfg.vae.adv_weight > 0)
+        return VAE_models[cfg.vae.size](latent_channels=cfg.vae.latent_channels,
+                                        critic=cfg.vae.adv_weight > 0, critic_width=cfg.vae.critic_width)
 
 
 def build_denoiser(cfg: Config) -> AudioDiT:

@@ -8,7 +8,6 @@ from typing import Any, Iterator
 
 import torch
 from torch import nn
-from torch.func import functional_call
 
 from synesthete.config import Config
 from synesthete.contact_sheet import frame_grid
@@ -17,7 +16,7 @@ from synesthete.data.batches import reused, step_batches
 from synesthete.device import frame_chunk
 from synesthete.eval.quality import sharpness_ratio
 from synesthete.models import SpatialVAE, VAELoss
-from synesthete.models.critic import critic_hinge_loss, generator_adv_loss
+from synesthete.models.critic import adversarial_terms
 from synesthete.train.builders import build_vae
 
 
@@ -92,11 +91,7 @@ class VAETask:
         loss, parts = self.loss_fn(x_hat.float(), x, mean.float(), logvar.float())
         critic = getattr(model, "module", model).critic                   # unwrap DDP
         if critic is not None and batch["step"] * self.cfg.vae.reuse >= self.cfg.vae.adv_start:
-            # One optimiser step trains both: the critic's loss sees detached reconstructions,
-            # the decoder's term goes through the critic with its weights detached.
-            d_loss = critic_hinge_loss(critic(x), critic(x_hat.detach()))
-            frozen = {k: p.detach() for k, p in critic.named_parameters()}
-            g_loss = generator_adv_loss(functional_call(critic, frozen, (x_hat,)))
+            d_loss, g_loss = adversarial_terms(critic, x, x_hat)       # one optimiser step trains both
             loss = loss + d_loss + self.cfg.vae.adv_weight * g_loss
             parts = {**parts, "critic": d_loss.detach(), "adv": g_loss.detach()}
         return loss, {k: float(v) for k, v in parts.items()}
