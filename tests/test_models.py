@@ -64,7 +64,7 @@ def test_vae_loss_parts_and_sharpness():
     assert parts["kl"] > 0 and loss_fn(x, x, torch.zeros_like(mean), logvar)[1]["kl"] == 0
 
 
-def _vae_task(adv_weight: float, adv_start: int = 32, critic_width: int = 32):
+def _vae_task(adv_weight: float, adv_start: int = 32, critic_width: int = 16):
     import dataclasses
 
     from synesthete.config import Config

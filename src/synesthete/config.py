@@ -146,7 +146,7 @@ class VAEConfig:
     batch, so in multiples of `reuse`): the decoder first learns to reconstruct."""
     critic_width: int = 16
     """Channels of the critic's first layer, doubled at each of its three layers. On standard,
-    16 sharpened as much as 32 at a quarter of the critic's cost (README, Models)."""
+    16 sharpened as much as 32 at about a quarter of the critic's cost (README, Models)."""
     mse_weight: float = 1.0
     """Squared error: what PSNR measures (measured: +1.5 dB at 300 steps over L1 alone)."""
     l1_weight: float = 1.0

@@ -15,7 +15,7 @@ from torch.func import functional_call
 class PatchCritic(nn.Module):
     """Frames [N, 3, H, W] in [-1, 1] -> real/fake logits [N, 1, H/8, W/8]."""
 
-    def __init__(self, in_channels: int = 3, channels: tuple[int, ...] = (32, 64, 128)):
+    def __init__(self, in_channels: int = 3, channels: tuple[int, ...] = (16, 32, 64)):
         super().__init__()
         layers: list[nn.Module] = []
         prev = in_channels

@@ -96,7 +96,7 @@ class SpatialVAE(nn.Module):
 
     def __init__(self, in_channels: int = 3, latent_channels: int = 8,
                  channels: tuple[int, ...] = (64, 128, 128), patch_size: int = 4,
-                 num_res_blocks: int = 1, critic: bool = False, critic_width: int = 32):
+                 num_res_blocks: int = 1, critic: bool = False, critic_width: int = 16):
         super().__init__()
         channels = tuple(channels)
         self.latent_channels = latent_channels
@@ -106,7 +106,8 @@ class SpatialVAE(nn.Module):
         self.register_buffer("latent_shift", torch.zeros(latent_channels, 1, 1))
         self.register_buffer("latent_scale", torch.ones(latent_channels, 1, 1))
         self.initialize_weights()
-        self.critic = PatchCritic(in_channels, (critic_width, 2 * critic_width, 4 * critic_width)) if critic else None
+        widths = (critic_width, 2 * critic_width, 4 * critic_width)
+        self.critic = PatchCritic(in_channels, widths) if critic else None
 
     def initialize_weights(self):
         # Zero the last conv of every residual branch so each ResBlock starts as its skip path
