@@ -13,8 +13,9 @@ from torch import nn
 
 from synesthete.config import Config, TrainConfig, load_config
 from synesthete.device import cpu_threads_for_training, data_workers
-from synesthete.train.builders import build_denoiser, build_vae
-from synesthete.train.checkpoint import CheckpointError, latest_checkpoint, list_checkpoints, load_weights, read_state
+from synesthete.train.builders import build_denoiser, build_vae, load_trained
+from synesthete.train.checkpoint import (CheckpointError, latest_checkpoint, list_checkpoints, load_weights, read_state,
+                                         save_checkpoint)
 from synesthete.train.loop import fit, lr_at
 
 W_TRUE = torch.tensor([[1.0, -2.0, 0.5, 3.0]])
@@ -109,6 +110,21 @@ def test_incompatible_checkpoint_is_one_clear_line(tmp_path):
         fit(ToyTask(steps=40), _cfg(size=64), tmp_path, torch.device("cpu"), progress=False)
     msg = str(e.value)
     assert "incompatible config" in msg and "data.size (128 in checkpoint vs 64 now)" in msg and "\n" not in msg
+
+
+def test_weights_that_do_not_fit_name_the_key_in_one_line(tmp_path):
+    cfg = load_config(None, ["data.size=32", "vae.adv_weight=0.1", "vae.critic_width=8"])
+    weights = build_vae(cfg).state_dict()
+    ckpt = save_checkpoint(tmp_path, 1, weights, {"config": dataclasses.asdict(cfg)}, ema=weights)
+    assert load_trained(ckpt, build_vae, torch.device("cpu"))[0].critic is not None   # fits its own model
+
+    def narrower(c):                                                   # as a changed default would
+        return build_vae(dataclasses.replace(c, vae=dataclasses.replace(c.vae, critic_width=4)))
+
+    with pytest.raises(CheckpointError) as e:
+        load_trained(ckpt, narrower, torch.device("cpu"))
+    msg = str(e.value)
+    assert "size mismatch for critic.net.0.weight" in msg and "\n" not in msg
 
 
 def test_nan_steps_are_skipped_then_rolled_back(tmp_path):

@@ -67,6 +67,8 @@ def load_trained(ckpt: Path, build, device: torch.device, which: str = "ema") ->
     try:
         model.load_state_dict(load_weights(ckpt, which))
     except RuntimeError as e:
-        first = str(e).strip().splitlines()[0]
+        # PyTorch's first line is a header ("Error(s) in loading state_dict for X:"); the next names the key
+        lines = [line.strip() for line in str(e).strip().splitlines()]
+        first = lines[1] if len(lines) > 1 and lines[0].endswith(":") else lines[0]
         raise CheckpointError(f"checkpoint {ckpt} does not fit its model: {first}") from None
     return model.to(device).eval().requires_grad_(False), cfg, state
