@@ -60,8 +60,7 @@ def bench_train(cfg: Config, device: torch.device, repeats: int = 5) -> dict:
                 x_hat, mean, logvar = vae(x)
                 loss, _ = loss_fn(x_hat.float(), x, mean.float(), logvar.float())
                 if with_critic:
-                    d_loss, g_loss = adversarial_terms(vae.critic, x, x_hat)
-                    loss = loss + d_loss + cfg.vae.adv_weight * g_loss
+                    loss = loss + adversarial_terms(vae.critic, x, x_hat, cfg.vae.adv_weight)[0]
             opt.zero_grad(set_to_none=True)
             loss.backward()
             opt.step()

@@ -42,14 +42,15 @@ def generator_adv_loss(fake_logits: torch.Tensor) -> torch.Tensor:
     return -fake_logits.mean()
 
 
-def adversarial_terms(critic: PatchCritic, x: torch.Tensor, x_hat: torch.Tensor
-                      ) -> tuple[torch.Tensor, torch.Tensor]:
-    """(critic loss, decoder term) for one optimiser step that trains both.
+def adversarial_terms(critic: PatchCritic, x: torch.Tensor, x_hat: torch.Tensor, weight: float
+                      ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+    """(what to add to the VAE's loss, critic loss, decoder term) for one step that trains both.
 
-    The critic's hinge loss sees detached reconstructions; the decoder's term goes through the
-    critic with its weights detached, so each loss reaches only its own network's weights.
+    The critic's hinge loss sees detached reconstructions; the decoder's term, scaled by
+    `weight`, goes through the critic with its weights detached, so each loss reaches only its
+    own network's weights.
     """
     d_loss = critic_hinge_loss(critic(x), critic(x_hat.detach()))
     frozen = {k: p.detach() for k, p in critic.named_parameters()}
     g_loss = generator_adv_loss(functional_call(critic, frozen, (x_hat,)))
-    return d_loss, g_loss
+    return d_loss + weight * g_loss, d_loss, g_loss

@@ -91,8 +91,8 @@ class VAETask:
         loss, parts = self.loss_fn(x_hat.float(), x, mean.float(), logvar.float())
         critic = getattr(model, "module", model).critic                   # unwrap DDP
         if critic is not None and batch["step"] * self.cfg.vae.reuse >= self.cfg.vae.adv_start:
-            d_loss, g_loss = adversarial_terms(critic, x, x_hat)       # one optimiser step trains both
-            loss = loss + d_loss + self.cfg.vae.adv_weight * g_loss
+            adv, d_loss, g_loss = adversarial_terms(critic, x, x_hat, self.cfg.vae.adv_weight)
+            loss = loss + adv                                              # one optimiser step trains both
             parts = {**parts, "critic": d_loss.detach(), "adv": g_loss.detach()}
         return loss, {k: float(v) for k, v in parts.items()}
 
