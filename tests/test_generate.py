@@ -283,3 +283,23 @@ def test_incompatible_run_is_one_line(tiny_run, tmp_path, capsys):
     rc = cli_main(["generate", "--run", str(bad), "--audio", str(src), "--out", str(tmp_path / "o.mp4")])
     err = capsys.readouterr().err.strip()
     assert rc == 2 and "\n" not in err and not (tmp_path / "o.mp4").exists()
+
+
+def test_decode_hands_the_vae_latents_on_its_device():
+    """The sampler keeps finished latents on the CPU; decoding must move them to the VAE's device
+    (on CUDA this mix-up stopped every generation: found on an H100, README "Results")."""
+    seen = []
+
+    class RecordingVAE:
+        def denormalize_latent(self, z):
+            seen.append(z.device.type)
+            return z
+
+        def decode(self, z):
+            seen.append(z.device.type)
+            return torch.zeros(z.shape[0], 3, 8, 8)
+
+    gen = VideoGenerator(RecordingVAE(), model=None, cfg=None, device=torch.device("meta"))
+    frames = gen.decode(torch.zeros(1, 3, 4, 2, 2))
+    assert frames.shape == (1, 3, 3, 8, 8) and frames.device.type == "cpu"
+    assert seen and set(seen) == {"meta"}

@@ -104,7 +104,7 @@ class VideoGenerator:
     def decode(self, latents: torch.Tensor) -> torch.Tensor:
         """Normalised latents [B, T, Cz, h, w] -> uint8 frames [B, T, 3, H, W] (on the CPU)."""
         b, t = latents.shape[:2]
-        z = self.vae.denormalize_latent(latents.flatten(0, 1))
+        z = self.vae.denormalize_latent(latents.flatten(0, 1).to(self.device))
         frames = torch.cat([to_uint8(self.vae.decode(c)).cpu() for c in z.split(frame_chunk(self.device))])
         return frames.unflatten(0, (b, t))
 
