@@ -40,6 +40,14 @@ def autocast(device: torch.device, enabled: bool) -> contextlib.AbstractContextM
     return torch.autocast(device_type=device.type, dtype=torch.bfloat16)
 
 
+def synchronize(device: torch.device) -> None:
+    """Wait for the device's queued work: CUDA and MPS run asynchronously, so timers need this."""
+    if device.type == "cuda":
+        torch.cuda.synchronize(device)
+    elif device.type == "mps":
+        torch.mps.synchronize()
+
+
 def data_workers(requested: int | None, device: torch.device) -> int:
     """DataLoader workers for a training stage: `requested`, or for None (auto) 0 on the CPU,
     where rendering between steps costs less than a core lost to a worker (the DiT: 6.5 vs 4.9

@@ -14,20 +14,22 @@ import torch
 
 from synesthete.bench.machine import machine_info
 from synesthete.config import Config
-from synesthete.device import autocast
+from synesthete.device import autocast, synchronize
 from synesthete.diffusion import training_loss
 from synesthete.models import VAELoss
 from synesthete.models.critic import adversarial_terms
 from synesthete.train.builders import build_denoiser, build_vae
 
 
-def _time_steps(step, repeats: int, warmup: int = 2) -> float:
+def _time_steps(step, repeats: int, device: torch.device, warmup: int = 2) -> float:
     for _ in range(warmup):
         step()
     times = []
     for _ in range(repeats):
+        synchronize(device)
         t0 = time.perf_counter()
         step()
+        synchronize(device)
         times.append(time.perf_counter() - t0)
     return statistics.median(times)
 
@@ -73,14 +75,14 @@ def bench_train(cfg: Config, device: torch.device, repeats: int = 5) -> dict:
             loss.backward()
             dopt.step()
 
-        tv, td = _time_steps(vae_step, repeats), _time_steps(dit_step, repeats)
+        tv, td = _time_steps(vae_step, repeats, device), _time_steps(dit_step, repeats, device)
         results[precision] = {
             "vae": {"s_per_step": round(tv, 4), "frames_per_step": frames, "crop": crop,
                     "frames_per_s": round(frames / tv, 1)},
             "dit": {"s_per_step": round(td, 4), "clips_per_step": b, "clips_per_s": round(b / td, 2)},
         }
         if vae.critic is not None:
-            tc = _time_steps(lambda: vae_step(with_critic=True), repeats)
+            tc = _time_steps(lambda: vae_step(with_critic=True), repeats, device)
             results[precision]["vae_critic"] = {"s_per_step": round(tc, 4), "critic_width": cfg.vae.critic_width,
                                                 "frames_per_s": round(frames / tc, 1)}
     return {
