@@ -64,7 +64,7 @@ def test_vae_loss_parts_and_sharpness():
     assert parts["kl"] > 0 and loss_fn(x, x, torch.zeros_like(mean), logvar)[1]["kl"] == 0
 
 
-def _vae_task(adv_weight: float, adv_start: int = 32, critic_width: int = 16):
+def _vae_task(adv_weight: float, adv_start: int = 32, critic_width: int = 16, **vae):
     import dataclasses
 
     from synesthete.config import Config
@@ -73,7 +73,7 @@ def _vae_task(adv_weight: float, adv_start: int = 32, critic_width: int = 16):
     cfg = Config()
     cfg = dataclasses.replace(cfg, data=dataclasses.replace(cfg.data, size=32),
                               vae=dataclasses.replace(cfg.vae, crop=None, reuse=16, adv_weight=adv_weight,
-                                                      adv_start=adv_start, critic_width=critic_width))
+                                                      adv_start=adv_start, critic_width=critic_width, **vae))
     return VAETask(cfg, torch.device("cpu"))
 
 
@@ -97,6 +97,22 @@ def test_vae_critic_runs_from_adv_start_and_only_its_own_loss_trains_it():
     # the adversarial weight scales the decoder's term only; the critic learns from its hinge loss
     assert all(torch.allclose(a, b) for a, b in zip(grads[0.5][0], grads[5.0][0]))
     assert not all(torch.allclose(a, b) for a, b in zip(grads[0.5][1], grads[5.0][1]))
+
+
+def test_the_critic_learns_at_its_own_rate_in_the_loop(tmp_path):
+    import dataclasses
+
+    from synesthete.train.checkpoint import latest_checkpoint, load_optim
+    from synesthete.train.loop import fit
+
+    task = _vae_task(0.5, adv_start=0, critic_width=4, critic_lr_mult=4.0,
+                     train=dataclasses.replace(_vae_task(0.0).train_cfg, steps=2, batch=2, val_every=2,
+                                               ckpt_every=2, warmup_steps=0, lr=1e-3))
+    assert not isinstance(_vae_task(0.5).param_groups(_vae_task(0.5).model)[0], dict)   # x1: one plain group
+    fit(task, task.cfg, tmp_path, torch.device("cpu"), progress=False)
+    vae_group, critic_group = load_optim(latest_checkpoint(tmp_path / "vae"))["param_groups"]
+    assert len(critic_group["params"]) == len(list(task.model.critic.parameters()))
+    assert critic_group["lr"] == pytest.approx(4 * vae_group["lr"]) and vae_group["lr"] > 0
 
 
 def test_bench_train_times_the_vae_with_its_critic_when_one_is_configured():

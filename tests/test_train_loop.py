@@ -13,10 +13,11 @@ from torch import nn
 
 from synesthete.config import Config, TrainConfig, load_config
 from synesthete.device import cpu_threads_for_training, data_workers
-from synesthete.train.builders import build_denoiser, build_vae, load_trained
+from synesthete.train.builders import build_denoiser, build_inference_vae, build_vae, load_trained
 from synesthete.train.checkpoint import (CheckpointError, latest_checkpoint, list_checkpoints, load_weights, read_state,
                                          save_checkpoint)
 from synesthete.train.loop import fit, lr_at
+from helpers import randomize_zeroed
 
 W_TRUE = torch.tensor([[1.0, -2.0, 0.5, 3.0]])
 
@@ -125,6 +126,22 @@ def test_weights_that_do_not_fit_name_the_key_in_one_line(tmp_path):
         load_trained(ckpt, narrower, torch.device("cpu"))
     msg = str(e.value)
     assert "size mismatch for critic.net.0.weight" in msg and "\n" not in msg
+
+
+def test_inference_loads_the_vae_without_its_critic(tmp_path):
+    cfg = load_config(None, ["data.size=32", "vae.adv_weight=0.1", "vae.critic_width=8"])
+    trained = build_vae(cfg)
+    randomize_zeroed(trained)
+    weights = trained.state_dict()
+    ckpt = save_checkpoint(tmp_path, 1, weights, {"config": dataclasses.asdict(cfg)}, ema=weights)
+    vae = load_trained(ckpt, build_inference_vae, torch.device("cpu"))[0]
+    assert vae.critic is None and not any(k.startswith("critic.") for k in vae.state_dict())
+    x = torch.rand(2, 3, 32, 32) * 2 - 1
+    assert torch.equal(vae.decode(vae.encode(x)[0]), trained.eval().decode(trained.encode(x)[0]))
+    del weights["decoder.out.2.weight"]                                 # strict for everything else
+    broken = save_checkpoint(tmp_path / "b", 1, weights, {"config": dataclasses.asdict(cfg)}, ema=weights)
+    with pytest.raises(CheckpointError, match="decoder.out.2.weight"):
+        load_trained(broken, build_inference_vae, torch.device("cpu"))
 
 
 def test_nan_steps_are_skipped_then_rolled_back(tmp_path):

@@ -147,6 +147,9 @@ class VAEConfig:
     critic_width: int = 16
     """Channels of the critic's first layer, doubled at each of its three layers. On standard,
     16 sharpened as much as 32 at about a quarter of the critic's cost (README, Models)."""
+    critic_lr_mult: float = 1.0
+    """The critic's learning rate as a multiple of the VAE's (the two time-scale rule, Heusel et
+    al. 2017: a critic that learns faster keeps pushing a decoder that has learned to fool it)."""
     mse_weight: float = 1.0
     """Squared error: what PSNR measures (measured: +1.5 dB at 300 steps over L1 alone)."""
     l1_weight: float = 1.0
@@ -177,6 +180,7 @@ class VAEConfig:
         _require(self.adv_weight >= 0, "adv_weight", f"must be >= 0, got {self.adv_weight}")
         _require(self.adv_start >= 0, "adv_start", f"must be >= 0, got {self.adv_start}")
         _require(self.critic_width >= 4, "critic_width", f"must be >= 4, got {self.critic_width}")
+        _require(self.critic_lr_mult > 0, "critic_lr_mult", f"must be > 0, got {self.critic_lr_mult}")
         _require(self.frames_per_clip > 0, "frames_per_clip", f"must be > 0, got {self.frames_per_clip}")
         _require(self.reuse >= 1, "reuse", f"must be >= 1, got {self.reuse}")
         _require(self.crop is None or (self.crop >= 16 and self.crop % 16 == 0), "crop",

@@ -20,7 +20,7 @@ from synesthete.infer.windows import blend, crossfade_weights, next_window_start
 from synesthete.models import AudioDiT, SpatialVAE
 from synesthete.seeds import stable_seed
 from synesthete.train.checkpoint import CheckpointError
-from synesthete.train.builders import build_denoiser, build_vae, load_trained, stage_checkpoint
+from synesthete.train.builders import build_denoiser, build_inference_vae, load_trained, stage_checkpoint
 from synesthete.train.vae_task import to_uint8
 from synesthete.visualizers import visualizer_index
 
@@ -42,7 +42,7 @@ class VideoGenerator:
     @classmethod
     def from_run(cls, run_dir: Path, device: torch.device) -> "VideoGenerator":
         model, cfg, state = load_trained(stage_checkpoint(run_dir, "dit"), build_denoiser, device)
-        vae, vae_cfg, _ = load_trained(stage_checkpoint(run_dir, "vae"), build_vae, device)
+        vae, vae_cfg, _ = load_trained(stage_checkpoint(run_dir, "vae"), build_inference_vae, device)
         if vae_cfg.vae.latent_channels != cfg.vae.latent_channels:
             raise CheckpointError(f"{run_dir}: the DiT expects {cfg.vae.latent_channels} latent channels, "
                                   f"the VAE makes {vae_cfg.vae.latent_channels}")

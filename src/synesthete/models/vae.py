@@ -84,6 +84,12 @@ class Decoder(nn.Module):
         return self.out(h)     # (N, 3, H, W)
 
 
+def _skip_critic_weights(module, state_dict, prefix, *_):
+    """Drop a training checkpoint's critic weights before a critic-less VAE loads it."""
+    for key in [k for k in state_dict if k.startswith(prefix + "critic.")]:
+        del state_dict[key]
+
+
 class SpatialVAE(nn.Module):
     """KL-regularised autoencoder (Kingma & Welling 2014; the LDM first stage, Rombach et al. 2022).
 
@@ -92,6 +98,7 @@ class SpatialVAE(nn.Module):
     `normalize_latent(z) = (z - shift) / scale` — the per-channel form of LDM's 0.18215.
     With `critic=True` it carries a `PatchCritic` for the adversarial term (`vae.adv_weight`):
     trained in the same optimiser step and saved in the same checkpoint, unused by encode/decode.
+    A VAE built without one loads such a checkpoint and skips the critic's weights (inference).
     """
 
     def __init__(self, in_channels: int = 3, latent_channels: int = 8,
@@ -108,6 +115,8 @@ class SpatialVAE(nn.Module):
         self.initialize_weights()
         widths = (critic_width, 2 * critic_width, 4 * critic_width)
         self.critic = PatchCritic(in_channels, widths) if critic else None
+        if not critic:
+            self.register_load_state_dict_pre_hook(_skip_critic_weights)
 
     def initialize_weights(self):
         # Zero the last conv of every residual branch so each ResBlock starts as its skip path

@@ -45,6 +45,7 @@ class Task(Protocol):
     compat_keys: list[str]    # config keys a checkpoint must share with the current config
     clips_per_step: int       # for the clips/s readout
     # optional: find_unused_parameters = True when some parameters idle for part of the run (DDP)
+    # optional: param_groups(model) -> AdamW parameter groups, each may carry "lr_mult" (x the schedule)
 
     def batches(self, start_step: int, rank: int, world: int, workers: int) -> Iterator[Any]:
         """Batches for steps start_step, start_step + 1, ...: a pure function of the step,
@@ -111,7 +112,8 @@ class _Trainer:
         self.tcfg = task.train_cfg
         self.stage_dir = Path(run_dir) / task.name
         self.model = task.model.to(device)
-        params = [p for p in self.model.parameters() if p.requires_grad]
+        groups = getattr(task, "param_groups", None)
+        params = groups(self.model) if groups else [p for p in self.model.parameters() if p.requires_grad]
         self.opt = torch.optim.AdamW(params, lr=self.tcfg.lr, betas=(0.9, 0.99),
                                      weight_decay=self.tcfg.weight_decay)
         self.ema = EMA(self.model, self.tcfg.ema_decay)
@@ -196,7 +198,7 @@ def fit(task: Task, cfg: Config, run_dir: Path, device: torch.device,
             batch = next(batches)
             lr = lr_at(tr.step, tcfg) * tr.lr_scale
             for group in tr.opt.param_groups:
-                group["lr"] = lr
+                group["lr"] = lr * group.get("lr_mult", 1.0)
             gen = step_generator(cfg.data.seed, info.rank, tr.step, device)
             with autocast(device, tcfg.bf16):
                 loss, logs = task.loss(model, batch, gen)

@@ -8,7 +8,7 @@ import torch
 from rich.console import Console
 
 from synesthete.config import Config
-from synesthete.train.builders import build_vae, load_trained, stage_checkpoint
+from synesthete.train.builders import build_inference_vae, load_trained, stage_checkpoint
 from synesthete.train.checkpoint import latest_checkpoint, read_state
 from synesthete.train.dit_task import DiTTask
 from synesthete.train.loop import fit
@@ -22,7 +22,7 @@ def train_vae(cfg: Config, run_dir: Path, device: torch.device, console: Console
 
 def train_dit(cfg: Config, run_dir: Path, device: torch.device, console: Console | None = None) -> Path:
     """Needs the finished VAE stage; reuses the latent statistics of an earlier DiT checkpoint."""
-    vae, _, _ = load_trained(stage_checkpoint(run_dir, "vae"), build_vae, device)
+    vae, _, _ = load_trained(stage_checkpoint(run_dir, "vae"), build_inference_vae, device)
     latest = latest_checkpoint(Path(run_dir) / "dit")
     stats = None
     if latest is not None:

@@ -72,6 +72,16 @@ class VAETask:
         self.find_unused_parameters = self.model.critic is not None   # under DDP: it idles until adv_start
         self._val: dict[str, torch.Tensor] | None = None
 
+    def param_groups(self, model: nn.Module) -> list:
+        """One group, or with a critic that learns at its own rate (`vae.critic_lr_mult`) two."""
+        params = [p for p in model.parameters() if p.requires_grad]
+        mult = self.cfg.vae.critic_lr_mult
+        if model.critic is None or mult == 1.0:
+            return params
+        critic = {id(p) for p in model.critic.parameters()}
+        return [{"params": [p for p in params if id(p) not in critic]},
+                {"params": [p for p in params if id(p) in critic], "lr_mult": mult}]
+
     def batches(self, start_step: int, rank: int, world: int, workers: int) -> Iterator[Any]:
         reuse = self.cfg.vae.reuse
         source = step_batches(self.cfg.data, self.train_cfg.batch, start_step // reuse, rank, world, workers)
