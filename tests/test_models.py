@@ -102,7 +102,7 @@ def test_vae_critic_runs_from_adv_start_and_only_its_own_loss_trains_it():
 def test_the_critic_learns_at_its_own_rate_in_the_loop(tmp_path):
     import dataclasses
 
-    from synesthete.train.checkpoint import latest_checkpoint, load_optim
+    from synesthete.train.checkpoint import CheckpointError, latest_checkpoint, load_optim
     from synesthete.train.loop import fit
 
     task = _vae_task(0.5, adv_start=0, critic_width=4, critic_lr_mult=4.0,
@@ -113,6 +113,10 @@ def test_the_critic_learns_at_its_own_rate_in_the_loop(tmp_path):
     vae_group, critic_group = load_optim(latest_checkpoint(tmp_path / "vae"))["param_groups"]
     assert len(critic_group["params"]) == len(list(task.model.critic.parameters()))
     assert critic_group["lr"] == pytest.approx(4 * vae_group["lr"]) and vae_group["lr"] > 0
+    again = _vae_task(0.5, adv_start=0, critic_width=4,                  # resumed with one group
+                      train=dataclasses.replace(task.train_cfg, steps=4))
+    with pytest.raises(CheckpointError, match="optimizer state in .* does not fit this run"):
+        fit(again, again.cfg, tmp_path, torch.device("cpu"), progress=False)
 
 
 def test_bench_train_times_the_vae_with_its_critic_when_one_is_configured():

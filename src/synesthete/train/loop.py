@@ -25,6 +25,7 @@ from synesthete.config import Config, TrainConfig
 from synesthete.device import autocast, cpu_threads_for_training, data_workers
 from synesthete.seeds import stable_seed
 from synesthete.train.checkpoint import (
+    CheckpointError,
     check_compatible,
     latest_checkpoint,
     load_optim,
@@ -147,7 +148,10 @@ class _Trainer:
         self.ema.load_state_dict(load_weights(ckpt, "ema"))
         optim = load_optim(ckpt)
         if optim is not None:
-            self.opt.load_state_dict(optim)
+            try:
+                self.opt.load_state_dict(optim)
+            except ValueError as e:   # e.g. a critic given its own learning rate since (param groups)
+                raise CheckpointError(f"the optimizer state in {ckpt} does not fit this run: {e}") from None
         self.step = int(state["step"])
         self.lr_scale = float(state.get("lr_scale", 1.0))
         best = state.get("best_val_loss")
