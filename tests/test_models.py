@@ -108,7 +108,8 @@ def test_the_critic_learns_at_its_own_rate_in_the_loop(tmp_path):
     task = _vae_task(0.5, adv_start=0, critic_width=4, critic_lr_mult=4.0,
                      train=dataclasses.replace(_vae_task(0.0).train_cfg, steps=2, batch=2, val_every=2,
                                                ckpt_every=2, warmup_steps=0, lr=1e-3))
-    assert not isinstance(_vae_task(0.5).param_groups(_vae_task(0.5).model)[0], dict)   # x1: one plain group
+    plain = _vae_task(0.5)
+    assert not isinstance(plain.param_groups(plain.model)[0], dict)    # x1: one plain group
     fit(task, task.cfg, tmp_path, torch.device("cpu"), progress=False)
     vae_group, critic_group = load_optim(latest_checkpoint(tmp_path / "vae"))["param_groups"]
     assert len(critic_group["params"]) == len(list(task.model.critic.parameters()))

@@ -27,18 +27,18 @@ def seeded_init(seed: int, model: str):
         yield
 
 
-def build_vae(cfg: Config) -> SpatialVAE:
+def build_vae(cfg: Config, with_critic: bool = True) -> SpatialVAE:
     """The VAE to train: with its PatchCritic when the config has an adversarial term."""
     with seeded_init(cfg.data.seed, "vae"):
         return VAE_models[cfg.vae.size](latent_channels=cfg.vae.latent_channels,
-                                        critic=cfg.vae.adv_weight > 0, critic_width=cfg.vae.critic_width)
+                                        critic=with_critic and cfg.vae.adv_weight > 0,
+                                        critic_width=cfg.vae.critic_width)
 
 
 def build_inference_vae(cfg: Config) -> SpatialVAE:
     """The VAE that encodes and decodes: no critic, whatever it was trained with (its weights are
     skipped at load), so a run loads under any `vae.critic_width`."""
-    with seeded_init(cfg.data.seed, "vae"):
-        return VAE_models[cfg.vae.size](latent_channels=cfg.vae.latent_channels)
+    return build_vae(cfg, with_critic=False)
 
 
 def build_denoiser(cfg: Config) -> AudioDiT:
