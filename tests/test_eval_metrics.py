@@ -212,3 +212,31 @@ def test_ground_truth_clip_beats_static():
     truth = av_align(video, audio, SR, FPS)["score"]
     static = av_align(video[:1].repeat(len(video), 1, 1, 1), audio, SR, FPS)["score"]
     assert static == 0.0 and truth > 0.3
+
+
+def test_paired_bootstrap_intervals():
+    from synesthete.eval.uncertainty import intervals, paired_bootstrap
+
+    rng = np.random.default_rng(0)
+    base = rng.uniform(0.3, 0.7, 8)                       # songs differ a lot from each other
+    better = base + 0.1 + rng.normal(0, 0.01, 8)          # a small margin, consistent on every song
+    paired = paired_bootstrap(better, base)
+    assert paired["value"] == pytest.approx(0.1, abs=0.01) and paired["ci95"][0] > 0.08
+    # unpaired, the songs' spread would swamp the margin: the pairing is what makes it sure
+    shuffled = paired_bootstrap(better, rng.permutation(base))
+    assert shuffled["ci95"][1] - shuffled["ci95"][0] > 5 * (paired["ci95"][1] - paired["ci95"][0])
+    assert paired_bootstrap(better, base) == paired                 # deterministic
+    ratio = paired_bootstrap(2 * base, base, ratio=True)
+    assert ratio["value"] == pytest.approx(2.0) and ratio["ci95"] == pytest.approx([2.0, 2.0])
+    nan = paired_bootstrap([1.0, float("nan"), 3.0], [0.0, 1.0, 1.0])
+    assert nan["songs"] == 2 and nan["value"] == pytest.approx(1.5)
+    assert paired_bootstrap([], [])["songs"] == 0
+
+    row = lambda a, s: {"av_align": a, "beat_f1": a, "sharpness": s}  # noqa: E731
+    per_clip = {"ground_truth": [row(0.6, 100.0), row(0.7, 200.0)], "model": [row(0.5, 50.0), row(0.7, 100.0)],
+                "shuffled_audio": [row(0.2, 50.0), row(0.3, 100.0)]}
+    iv = intervals(per_clip)
+    assert iv["sharpness_ratio"]["model"]["value"] == pytest.approx(150 / 300)
+    assert iv["av_align_to_truth"]["model"]["value"] == pytest.approx(1.2 / 1.3)
+    assert iv["av_align_margin"]["shuffled_audio"]["value"] == pytest.approx(0.35)
+    assert "null_audio" not in iv["av_align_margin"] and "ground_truth" not in iv["av_align_to_truth"]

@@ -52,6 +52,13 @@ def test_pipeline_evaluates_every_baseline(tiny_run):
     assert metrics["results"]["model"]["vae_sharpness_ratio"] > 0
     report = (tiny_run / "runs" / "tiny" / "eval" / "report.md").read_text()
     assert "| av_align |" in report and (tiny_run / "runs" / "tiny" / "eval" / "metrics_bars.png").exists()
+    iv = metrics["intervals"]                                  # how sure the songs make the figures
+    assert iv["sharpness_ratio"]["ground_truth"]["ci95"] == [1.0, 1.0]
+    model = iv["sharpness_ratio"]["model"]
+    assert model["value"] == pytest.approx(metrics["results"]["model"]["sharpness_ratio"])
+    assert model["ci95"][0] <= model["value"] <= model["ci95"][1] and model["songs"] == 2
+    assert set(iv["av_align_margin"]) == {"shuffled_audio", "null_audio", "regression"}
+    assert "95% interval" in report
     assert set(HEADLINE) >= {"av_align", "beat_f1"}
 
 

@@ -157,6 +157,10 @@ class VAEConfig:
     """L1 on image gradients: the sharpness-preserving term."""
     pyramid_weight: float = 0.5
     """L1 on Laplacian-pyramid bands: sharpness at several scales."""
+    spectral_weight: float = 0.0
+    """L1 between the magnitudes of tile-wise Fourier spectra (16 and 32 px tiles): penalises
+    lost fine detail wherever in a tile it would sit, so unlike the pixel terms it does not
+    reward a blur (`models/vae_loss.py`; README, Models). 0 = off."""
     frames_per_clip: int = 1
     """Frames drawn from each clip of a batch (batch frames = train.batch x this). Frames of one
     clip are alike, so a step learns from how many clips it sees, not how many frames: on quick
@@ -178,6 +182,7 @@ class VAEConfig:
         _require(self.latent_channels > 0, "latent_channels", f"must be > 0, got {self.latent_channels}")
         _require(self.kl_weight >= 0, "kl_weight", f"must be >= 0, got {self.kl_weight}")
         _require(self.adv_weight >= 0, "adv_weight", f"must be >= 0, got {self.adv_weight}")
+        _require(self.spectral_weight >= 0, "spectral_weight", f"must be >= 0, got {self.spectral_weight}")
         _require(self.adv_start >= 0, "adv_start", f"must be >= 0, got {self.adv_start}")
         _require(self.critic_width >= 4, "critic_width", f"must be >= 4, got {self.critic_width}")
         _require(self.critic_lr_mult > 0, "critic_lr_mult", f"must be > 0, got {self.critic_lr_mult}")

@@ -16,9 +16,8 @@ from synesthete.bench.machine import machine_info
 from synesthete.config import Config
 from synesthete.device import autocast, synchronize
 from synesthete.diffusion import training_loss
-from synesthete.models import VAELoss
 from synesthete.models.critic import adversarial_terms
-from synesthete.train.builders import build_denoiser, build_vae
+from synesthete.train.builders import build_denoiser, build_vae, build_vae_loss
 
 
 def _time_steps(step, repeats: int, device: torch.device, warmup: int = 2) -> float:
@@ -39,7 +38,7 @@ def bench_train(cfg: Config, device: torch.device, repeats: int = 5) -> dict:
     d = cfg.data
     g = torch.Generator().manual_seed(0)
 
-    vae, loss_fn = build_vae(cfg).to(device), VAELoss()
+    vae, loss_fn = build_vae(cfg).to(device), build_vae_loss(cfg)
     opt = torch.optim.AdamW(vae.parameters(), 1e-4)
     crop = cfg.vae.crop or d.size
     frames = cfg.vae.train.batch * cfg.vae.frames_per_clip

@@ -18,6 +18,7 @@ import torch  # noqa: E402
 
 from synesthete.eval.av_align import audio_onset_times, flow_magnitude, video_peak_frames  # noqa: E402
 from synesthete.eval.runner import HEADLINE, evaluate_run  # noqa: E402
+from synesthete.eval.uncertainty import intervals_table  # noqa: E402
 
 ORDER = ("av_align", "beat_f1", "brightness_f1", "offset_ms", "pulse_ratio", "reactivity",
          "visual_recall@3,1", "eventness_agreement", "mode_accuracy", "tempo_motion_spearman",
@@ -98,6 +99,9 @@ def write_report(out_dir: Path, metrics: dict, timelines: list[Path]) -> Path:
         "",
         headline_table(metrics, [k for k in ORDER]),
         "",
+        *([f"How sure these songs make the figures: 95% paired bootstrap intervals over the "
+           f"{len(metrics['clips'])} songs (`eval/uncertainty.py`; `intervals` in metrics.json).",
+           "", intervals_table(metrics["intervals"]), ""] if metrics.get("intervals") else []),
         f"![metrics]({bars.name})",
         "",
         *[f"![timeline]({p.name})" for p in timelines],

@@ -28,6 +28,7 @@ from synesthete.data.procedural import VAL_INDEX_BASE
 from synesthete.eval.clip_metrics import clip_metrics, nanmean
 from synesthete.eval.quality import diversity, frechet_distance, psnr, sharpness, ssim
 from synesthete.eval.semantics import semantics_from_stats
+from synesthete.eval.uncertainty import intervals
 from synesthete.infer.generate import VideoGenerator
 from synesthete.train.builders import build_regression, load_trained
 from synesthete.train.checkpoint import latest_checkpoint
@@ -136,6 +137,7 @@ def evaluate_run(run: Path, device: torch.device, overrides: dict | None = None,
         "run": str(run),
         "results": results,
         "per_clip": per_clip,
+        "intervals": intervals(per_clip),
         "baselines": baselines,
         "clips": [{"index": VAL_INDEX_BASE + i, "seed": cfg.sample.seed + i, "tempo": c["meta"]["tempo"],
                    "mode": c["meta"]["mode"], "visualizer": c["meta"]["visualizer"]} for i, c in enumerate(clips)],

@@ -13,7 +13,7 @@ from pathlib import Path
 import torch
 
 from synesthete.config import Config, config_from_dict
-from synesthete.models import AudioDiT, AudioEncoder, AudioToVideoNet, DiT_models, SpatialVAE, VAE_models
+from synesthete.models import AudioDiT, AudioEncoder, AudioToVideoNet, DiT_models, SpatialVAE, VAE_models, VAELoss
 from synesthete.seeds import stable_seed
 from synesthete.train.checkpoint import CheckpointError, latest_checkpoint, load_weights, read_state
 from synesthete.visualizers import VISUALIZER_NAMES
@@ -33,6 +33,13 @@ def build_vae(cfg: Config, with_critic: bool = True) -> SpatialVAE:
         return VAE_models[cfg.vae.size](latent_channels=cfg.vae.latent_channels,
                                         critic=with_critic and cfg.vae.adv_weight > 0,
                                         critic_width=cfg.vae.critic_width)
+
+
+def build_vae_loss(cfg: Config) -> VAELoss:
+    """The VAE's loss with the config's weights (training and `bench-train` time the same one)."""
+    v = cfg.vae
+    return VAELoss(l1_weight=v.l1_weight, mse_weight=v.mse_weight, grad_weight=v.grad_weight,
+                   pyramid_weight=v.pyramid_weight, beta=v.kl_weight, spectral_weight=v.spectral_weight)
 
 
 def build_inference_vae(cfg: Config) -> SpatialVAE:

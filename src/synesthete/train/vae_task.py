@@ -15,9 +15,9 @@ from synesthete.data import VAL_INDEX_BASE, check_visualizers, make_clip
 from synesthete.data.batches import reused, step_batches
 from synesthete.device import frame_chunk
 from synesthete.eval.quality import sharpness_ratio
-from synesthete.models import SpatialVAE, VAELoss
+from synesthete.models import SpatialVAE
 from synesthete.models.critic import adversarial_terms
-from synesthete.train.builders import build_vae
+from synesthete.train.builders import build_vae, build_vae_loss
 
 
 def to_model_range(video: torch.Tensor) -> torch.Tensor:
@@ -64,8 +64,7 @@ class VAETask:
         self.cfg, self.device = cfg, device
         self.model = build_vae(cfg)
         v = cfg.vae
-        self.loss_fn = VAELoss(l1_weight=v.l1_weight, mse_weight=v.mse_weight, grad_weight=v.grad_weight,
-                               pyramid_weight=v.pyramid_weight, beta=v.kl_weight)
+        self.loss_fn = build_vae_loss(cfg)
         self.train_cfg = v.train
         self.compat_keys = ["vae.size", "vae.latent_channels", "data.size"]
         self.clips_per_step = v.train.batch

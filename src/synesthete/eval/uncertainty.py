@@ -1,0 +1,89 @@
+"""How sure an evaluation is: paired bootstrap intervals over its validation songs.
+
+With 4-8 songs, a difference of 0.05 AV-Align between two baselines can be chance. Every
+baseline is scored on the same songs, so two baselines are compared song by song: the songs
+are resampled with replacement, the statistic (a difference of means, or a ratio of means) is
+recomputed on each resample, and its 2.5th and 97.5th percentiles bound a 95% interval (the
+paired percentile bootstrap, Efron & Tibshirani 1993). Deterministic: a fixed seed.
+
+The intervals cover what the targets are stated in: the model's AV-Align and beat F1 as
+ratios to the ground truth's, its margins over shuffled and null audio, and every baseline's
+sharpness ratio. A lower bound above the target (or above 0 for a margin) is a result that
+these songs support; an interval that straddles it is not decided by them.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+RESAMPLES = 2000
+SEED = 0
+
+RATIO_TO_TRUTH = ("av_align", "beat_f1")
+"""Metrics whose targets are stated as a fraction of the ground truth's (issue 4)."""
+MARGINS = {"av_align": ("shuffled_audio", "null_audio", "regression"), "beat_f1": ("shuffled_audio", "null_audio")}
+"""model - baseline, per metric."""
+
+
+def paired_bootstrap(a, b, ratio: bool = False, resamples: int = RESAMPLES, seed: int = SEED) -> dict:
+    """{"value", "ci95": [lo, hi], "songs"} for mean(a) - mean(b), or mean(a) / mean(b) with `ratio`.
+
+    a, b: one value per song, paired (song i in both); songs where either is NaN are left out.
+    """
+    a, b = np.asarray(a, dtype=np.float64), np.asarray(b, dtype=np.float64)
+    keep = np.isfinite(a) & np.isfinite(b)
+    a, b = a[keep], b[keep]
+    if a.size == 0:
+        return {"value": float("nan"), "ci95": [float("nan"), float("nan")], "songs": 0}
+
+    def stat(x: np.ndarray, y: np.ndarray) -> np.ndarray:
+        if ratio:
+            return x.mean(-1) / np.maximum(y.mean(-1), 1e-12)
+        return x.mean(-1) - y.mean(-1)
+
+    idx = np.random.default_rng(seed).integers(0, a.size, size=(resamples, a.size))
+    lo, hi = np.percentile(stat(a[idx], b[idx]), [2.5, 97.5])
+    return {"value": float(stat(a, b)), "ci95": [float(lo), float(hi)], "songs": int(a.size)}
+
+
+def intervals(per_clip: dict[str, list[dict]]) -> dict[str, dict[str, dict]]:
+    """The evaluation's 95% intervals: {name: {baseline: paired_bootstrap(...)}}.
+
+    per_clip: metrics.json's `per_clip` ({baseline: [clip_metrics row per song]}, ground truth included).
+    """
+    col = {b: {k: [row[k] for row in rows] for k in rows[0]} for b, rows in per_clip.items() if rows}
+    truth = col["ground_truth"]
+    out: dict[str, dict[str, dict]] = {}
+    out["sharpness_ratio"] = {b: paired_bootstrap(c["sharpness"], truth["sharpness"], ratio=True)
+                              for b, c in col.items()}
+    for k in RATIO_TO_TRUTH:
+        out[f"{k}_to_truth"] = {b: paired_bootstrap(c[k], truth[k], ratio=True)
+                                for b, c in col.items() if b != "ground_truth"}
+    for k, others in MARGINS.items():
+        out[f"{k}_margin"] = {b: paired_bootstrap(col["model"][k], col[b][k]) for b in others if b in col}
+    return out
+
+
+def intervals_table(iv: dict[str, dict[str, dict]]) -> str:
+    """Markdown: one row per (statistic, baseline), value and its 95% interval."""
+    rows = ["| statistic | baseline | value | 95% interval |", "|---|---|---|---|"]
+    for name, by_baseline in iv.items():
+        what = name.replace("_margin", ", model minus").replace("_to_truth", " / ground truth's")
+        for b, r in by_baseline.items():
+            lo, hi = r["ci95"]
+            rows.append(f"| {what} | {b} | {r['value']:.3f} | [{lo:.3f}, {hi:.3f}] |")
+    return "\n".join(rows)
+
+
+def summary_line(iv: dict[str, dict[str, dict]]) -> str:
+    """The model's figures against issue 4's targets, each with its interval, on one line."""
+    parts = []
+    for name, b, label in (("av_align_to_truth", "model", "AV-Align / truth"),
+                           ("beat_f1_to_truth", "model", "beat F1 / truth"),
+                           ("av_align_margin", "shuffled_audio", "AV-Align - shuffled"),
+                           ("av_align_margin", "null_audio", "AV-Align - null"),
+                           ("sharpness_ratio", "model", "sharpness ratio")):
+        r = iv.get(name, {}).get(b)
+        if r is not None:
+            parts.append(f"{label} {r['value']:.2f} [{r['ci95'][0]:.2f}, {r['ci95'][1]:.2f}]")
+    return "95% intervals over the songs: " + "; ".join(parts)
