@@ -6,9 +6,10 @@ the L1 between Laplacian-pyramid bands (Burt & Adelson 1983; used as a loss by B
 al. 2018), which weights fine detail at every scale. Both are exactly zero for identical images,
 and both are distances between pixels, so where the decoder is unsure where a thin line lies they
 too prefer the blurred average. The optional spectral term does not: it compares the magnitudes
-of windowed tile-wise Fourier spectra at two tile sizes (the image analogue of the multi-resolution STFT
-loss, Yamamoto et al. 2020), which do not depend on where inside a tile the detail sits, so a
-blur that drops the tile's high-frequency energy costs the same wherever the line would be.
+of windowed tile-wise Fourier spectra at two tile sizes (the image analogue of the
+multi-resolution STFT loss, Yamamoto et al. 2020), which do not depend on where inside a tile
+the detail sits, so a blur that drops the tile's high-frequency energy costs the same wherever
+the line would be.
 """
 
 import torch
@@ -94,7 +95,8 @@ class VAELoss(nn.Module):
         x_hat, x = (x_hat * luma).sum(1, keepdim=True), (x * luma).sum(1, keepdim=True)
         tiles = [t for t in self.SPECTRAL_TILES if t <= min(x.shape[-2:])]
         if not tiles:
-            raise ValueError(f"the spectral loss needs frames of at least {min(self.SPECTRAL_TILES)} px, got {tuple(x.shape[-2:])}")
+            raise ValueError(f"the spectral loss needs frames of at least {min(self.SPECTRAL_TILES)} px, "
+                             f"got {tuple(x.shape[-2:])}")
         return sum((tile_spectra(x_hat, t) - tile_spectra(x, t)).abs().mean() for t in tiles) / len(tiles)
 
     def forward(self, x_hat: torch.Tensor, x: torch.Tensor, mean: torch.Tensor,
