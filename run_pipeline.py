@@ -141,13 +141,11 @@ def run(args: argparse.Namespace) -> None:
 
 def evaluate(run_dir: Path, device) -> None:
     """The last stage: every baseline scored on validation songs -> RUN/eval/{metrics.json, report.md}."""
-    from synesthete.eval.report import evaluate_and_report, headline_table
-    from synesthete.eval.uncertainty import summary_line
+    from synesthete.eval.report import evaluate_and_report, headline
 
     t0 = time.perf_counter()
     metrics, report = evaluate_and_report(run_dir, device, console=console)
-    console.print(headline_table(metrics))
-    console.print(summary_line(metrics["intervals"]))
+    console.print(headline(metrics))
     console.print(f"evaluation: {(time.perf_counter() - t0) / 60:.1f} min -> {report}")
 
 

@@ -221,8 +221,7 @@ def cmd_eval(args: argparse.Namespace) -> None:
         print(json.dumps(_eval_video(args), indent=2))
         return
     from synesthete.device import pick_device
-    from synesthete.eval.report import evaluate_and_report, headline_table
-    from synesthete.eval.uncertainty import summary_line
+    from synesthete.eval.report import evaluate_and_report, headline
 
     if args.clips is not None and args.clips < 1:
         raise UsageError(f"--clips must be >= 1, got {args.clips}")
@@ -234,8 +233,7 @@ def cmd_eval(args: argparse.Namespace) -> None:
     overrides = {k: v for k, v in {"clips": args.clips, "seconds": args.seconds, "nets_dir": args.nets_dir,
                                    "nets": args.nets}.items() if v is not None}
     metrics, report = evaluate_and_report(run, pick_device(args.device), args.out, overrides, _console())
-    print(headline_table(metrics))
-    print(summary_line(metrics["intervals"]))
+    print(headline(metrics))
     print(f"wrote {report.parent / 'metrics.json'} and {report}")
 
 

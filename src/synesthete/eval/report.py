@@ -18,7 +18,7 @@ import torch  # noqa: E402
 
 from synesthete.eval.av_align import audio_onset_times, flow_magnitude, video_peak_frames  # noqa: E402
 from synesthete.eval.runner import HEADLINE, evaluate_run  # noqa: E402
-from synesthete.eval.uncertainty import intervals_table  # noqa: E402
+from synesthete.eval.uncertainty import intervals_table, summary_line  # noqa: E402
 
 ORDER = ("av_align", "beat_f1", "brightness_f1", "offset_ms", "pulse_ratio", "reactivity",
          "visual_recall@3,1", "eventness_agreement", "mode_accuracy", "tempo_motion_spearman",
@@ -40,6 +40,11 @@ def headline_table(metrics: dict, keys=HEADLINE) -> str:
         if any(k in metrics["results"][b] for b in baselines):
             rows.append(f"| {k} | " + " | ".join(fmt(metrics["results"][b].get(k)) for b in baselines) + " |")
     return "\n".join(rows)
+
+
+def headline(metrics: dict) -> str:
+    """What the pipeline and `synesthete eval` print: the headline table and the model's intervals."""
+    return headline_table(metrics) + "\n" + summary_line(metrics["intervals"])
 
 
 def bar_charts(metrics: dict, path: Path) -> Path:
@@ -99,9 +104,11 @@ def write_report(out_dir: Path, metrics: dict, timelines: list[Path]) -> Path:
         "",
         headline_table(metrics, [k for k in ORDER]),
         "",
-        *([f"How sure these songs make the figures: 95% paired bootstrap intervals over the "
-           f"{len(metrics['clips'])} songs (`eval/uncertainty.py`; `intervals` in metrics.json).",
-           "", intervals_table(metrics["intervals"]), ""] if metrics.get("intervals") else []),
+        f"How sure these songs make the figures: 95% paired bootstrap intervals over the "
+        f"{len(metrics['clips'])} songs (`eval/uncertainty.py`; `intervals` in metrics.json).",
+        "",
+        intervals_table(metrics["intervals"]),
+        "",
         f"![metrics]({bars.name})",
         "",
         *[f"![timeline]({p.name})" for p in timelines],
