@@ -130,3 +130,31 @@ def test_presets_load():
 def test_missing_checkpoint_is_clear(tmp_path):
     with pytest.raises(CheckpointError, match="no dit checkpoint"):
         VideoGenerator.from_run(tmp_path, torch.device("cpu"))
+
+
+def test_eval_cli_scores_chosen_songs_with_chosen_guidance(tiny_run, tmp_path, capsys):
+    import json
+
+    from synesthete.data import VAL_INDEX_BASE
+
+    out = tmp_path / "g0"
+    rc = cli_main(["eval", "--run", str(tiny_run / "runs" / "tiny"), "--clips", "1", "--first", "3",
+                   "--guidance", "0", "--steps", "2", "--no-nets", "--out", str(out)])
+    assert rc == 0
+    metrics = json.loads((out / "metrics.json").read_text())
+    assert [c["index"] for c in metrics["clips"]] == [VAL_INDEX_BASE + 3]
+    assert metrics["config"]["sample"]["guidance"] == 0 and metrics["config"]["sample"]["steps"] == 2
+    # guidance 0 is the unconditional path: the model draws what it draws without audio, same seed
+    assert metrics["per_clip"]["model"] == metrics["per_clip"]["null_audio"]
+    assert "guidance 0" in (out / "report.md").read_text()
+
+
+@pytest.mark.parametrize("args, text", [
+    (["--first", "-1"], "--first must be >= 0"),
+    (["--guidance", "-2"], "--guidance must be >= 0"),
+    (["--steps", "0"], "--steps must be >= 1"),
+])
+def test_eval_bad_input(tiny_run, capsys, args, text):
+    assert cli_main(["eval", "--run", str(tiny_run / "runs" / "tiny"), *args]) == 2
+    err = capsys.readouterr().err.strip()
+    assert text in err and "\n" not in err and "Traceback" not in err

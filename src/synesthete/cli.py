@@ -75,11 +75,22 @@ def cmd_bench_data(args: argparse.Namespace) -> None:
     print(json.dumps(result, indent=2))
 
 
+def _check_all(checks: list[tuple[bool, str]]) -> None:
+    """Raise the first failed check's message as a UsageError (one line, exit 2)."""
+    for ok, message in checks:
+        if not ok:
+            raise UsageError(message)
+
+
+def _sampling_checks(args: argparse.Namespace) -> list[tuple[bool, str]]:
+    return [(args.steps is None or args.steps >= 1, f"--steps must be >= 1, got {args.steps}"),
+            (args.guidance is None or args.guidance >= 0, f"--guidance must be >= 0, got {args.guidance}")]
+
+
 def _check_generate_args(args: argparse.Namespace) -> None:
     """Every number and path of `generate`, checked before any model is loaded."""
     checks = [
-        (args.steps is None or args.steps >= 1, f"--steps must be >= 1, got {args.steps}"),
-        (args.guidance is None or args.guidance >= 0, f"--guidance must be >= 0, got {args.guidance}"),
+        *_sampling_checks(args),
         (args.overlap is None or args.overlap >= 0, f"--overlap must be >= 0, got {args.overlap}"),
         (args.fps is None or args.fps >= 1, f"--fps must be >= 1, got {args.fps}"),
         (args.size is None or (args.size >= 16 and args.size % 2 == 0),
@@ -89,9 +100,7 @@ def _check_generate_args(args: argparse.Namespace) -> None:
         (args.audio is not None or args.duration is not None,
          "give --audio FILE, or --duration SECONDS for audio-free generation"),
     ]
-    for ok, message in checks:
-        if not ok:
-            raise UsageError(message)
+    _check_all(checks)
     if args.visualizer is not None:
         from synesthete.visualizers import visualizer_index
         try:
@@ -223,16 +232,19 @@ def cmd_eval(args: argparse.Namespace) -> None:
     from synesthete.device import pick_device
     from synesthete.eval.report import evaluate_and_report, headline
 
-    if args.clips is not None and args.clips < 1:
-        raise UsageError(f"--clips must be >= 1, got {args.clips}")
-    if args.seconds is not None and args.seconds <= 0:
-        raise UsageError(f"--seconds must be > 0, got {args.seconds}")
+    _check_all([
+        (args.clips is None or args.clips >= 1, f"--clips must be >= 1, got {args.clips}"),
+        (args.seconds is None or args.seconds > 0, f"--seconds must be > 0, got {args.seconds}"),
+        (args.first >= 0, f"--first must be >= 0, got {args.first}"),
+        *_sampling_checks(args),
+    ])
     run = Path(args.run)
     if not run.is_dir():
         raise UsageError(f"no run folder {run} (train one with: uv run python run_pipeline.py)")
-    overrides = {k: v for k, v in {"clips": args.clips, "seconds": args.seconds, "nets_dir": args.nets_dir,
-                                   "nets": args.nets}.items() if v is not None}
-    metrics, report = evaluate_and_report(run, pick_device(args.device), args.out, overrides, _console())
+    overrides = {k: v for k, v in {"clips": args.clips, "first": args.first, "seconds": args.seconds,
+                                   "nets_dir": args.nets_dir, "nets": args.nets}.items() if v is not None}
+    sample = {k: v for k, v in {"guidance": args.guidance, "steps": args.steps}.items() if v is not None}
+    metrics, report = evaluate_and_report(run, pick_device(args.device), args.out, overrides, _console(), sample)
     print(headline(metrics))
     print(f"wrote {report.parent / 'metrics.json'} and {report}")
 
@@ -338,6 +350,11 @@ def build_parser() -> argparse.ArgumentParser:
             p.add_argument("--audio", default=None, help="with --video: score against this audio instead")
             p.add_argument("--clips", type=int, default=None, help="validation songs (default: the run's eval.clips)")
             p.add_argument("--seconds", type=float, default=None, help="length of each song excerpt (eval.seconds)")
+            p.add_argument("--first", type=int, default=0,
+                           help="the first validation song: score songs FIRST .. FIRST+CLIPS-1 (default 0)")
+            p.add_argument("--guidance", type=float, default=None, help="CFG scale of every generated baseline "
+                           "(default: the run's sample.guidance)")
+            p.add_argument("--steps", type=int, default=None, help="sampler steps (default: the run's sample.steps)")
             p.add_argument("--out", default=None, help="report folder (default: RUN/eval)")
             p.add_argument("--nets", action=argparse.BooleanOptionalAction, default=None,
                            help="the learned metrics (Frechet distance, sync scorer; default: the run's eval.nets)")

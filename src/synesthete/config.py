@@ -257,6 +257,8 @@ class EvalConfig:
 
     clips: int = 8
     """Validation songs scored per baseline."""
+    first: int = 0
+    """The first validation song scored: songs first .. first + clips - 1 (tune on one set, report on another)."""
     seconds: float = 8.0
     """Length of each song excerpt (longer than a window, so long-form generation is scored)."""
     nets: bool = True
@@ -266,6 +268,7 @@ class EvalConfig:
 
     def __post_init__(self) -> None:
         _require(self.clips >= 1, "eval.clips", f"must be >= 1, got {self.clips}")
+        _require(self.first >= 0, "eval.first", f"must be >= 0, got {self.first}")
         _require(self.seconds > 0, "eval.seconds", f"must be > 0, got {self.seconds}")
 
 

@@ -92,6 +92,10 @@ def timeline(path: Path, audio: torch.Tensor, sample_rate: int, fps: int, videos
     return path
 
 
+def _sampling(s: dict) -> str:
+    return f"sampled with {s['steps']} {s['sampler']} steps at guidance {s['guidance']:g}"
+
+
 def write_report(out_dir: Path, metrics: dict, timelines: list[Path]) -> Path:
     out_dir.mkdir(parents=True, exist_ok=True)
     (out_dir / "metrics.json").write_text(json.dumps(metrics, indent=1, default=float))
@@ -99,7 +103,8 @@ def write_report(out_dir: Path, metrics: dict, timelines: list[Path]) -> Path:
     lines = [
         f"# Evaluation of {metrics['run']}",
         "",
-        f"{len(metrics['clips'])} validation songs x {metrics['seconds']:g} s at {metrics['fps']} fps; "
+        f"{len(metrics['clips'])} validation songs (from song {metrics['options']['first']}) x "
+        f"{metrics['seconds']:g} s at {metrics['fps']} fps; {_sampling(metrics['config']['sample'])}; "
         "each baseline is scored against the song's ground truth. All figures: `metrics.json`.",
         "",
         headline_table(metrics, [k for k in ORDER]),
@@ -120,7 +125,7 @@ def write_report(out_dir: Path, metrics: dict, timelines: list[Path]) -> Path:
 
 
 def evaluate_and_report(run: Path, device: torch.device, out: Path | None = None, overrides: dict | None = None,
-                        console=None) -> tuple[dict, Path]:
+                        console=None, sample: dict | None = None) -> tuple[dict, Path]:
     """Evaluate a run with a progress bar, plot timelines of the first two songs, write the report."""
     from rich.progress import Progress
 
@@ -137,6 +142,6 @@ def evaluate_and_report(run: Path, device: torch.device, out: Path | None = None
 
     with Progress(console=console, transient=True) as bar:
         task = bar.add_task("eval", total=None)
-        metrics = evaluate_run(Path(run), device, overrides, on_videos=plot,
+        metrics = evaluate_run(Path(run), device, overrides, sample, on_videos=plot,
                                on_clip=lambda i, n: bar.update(task, completed=i, total=n))
     return metrics, write_report(out, metrics, plots)

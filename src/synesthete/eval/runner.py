@@ -64,17 +64,20 @@ def _static(video: torch.Tensor) -> torch.Tensor:
     return video[:1].expand_as(video).clone()
 
 
-def evaluate_run(run: Path, device: torch.device, overrides: dict | None = None,
+def evaluate_run(run: Path, device: torch.device, overrides: dict | None = None, sample: dict | None = None,
                  on_clip: Callable[[int, int], None] | None = None,
                  on_videos: Callable[[int, dict, dict, object], None] | None = None) -> dict:
     """Score every baseline on validation songs -> the metrics.json dict.
 
     What is scored comes from the run's `eval` config section, with `overrides` (e.g.
-    {"clips": 2, "nets": False}) on top.
+    {"clips": 2, "nets": False}) on top; `sample` (e.g. {"guidance": 5.0}) overrides how every
+    generated baseline is sampled, and metrics.json's config records it.
 
     `on_videos(i, clip, videos, data_config)` sees each song's videos by baseline (for plots).
     """
     gen = VideoGenerator.from_run(run, device)
+    if sample:
+        gen.cfg = dataclasses.replace(gen.cfg, sample=dataclasses.replace(gen.cfg.sample, **sample))
     cfg = gen.cfg
     opts = dataclasses.replace(cfg.eval, **(overrides or {}))
     d = dataclasses.replace(cfg.data, seconds=opts.seconds)
@@ -83,14 +86,15 @@ def evaluate_run(run: Path, device: torch.device, overrides: dict | None = None,
     nets = _Nets(Path(opts.nets_dir), device) if opts.nets else None
     baselines = [b for b in BASELINES if b != "regression" or regression is not None]
 
-    clips = [make_clip(d, VAL_INDEX_BASE + i) for i in range(opts.clips)]   # audio + truth, small at 8 s
+    songs = range(opts.first, opts.first + opts.clips)
+    clips = [make_clip(d, VAL_INDEX_BASE + k) for k in songs]   # audio + truth, small at 8 s
     per_clip: dict[str, list[dict]] = {b: [] for b in baselines}
     feats: dict[str, list[torch.Tensor]] = {b: [] for b in baselines}
     sync: dict[str, list[dict]] = {b: [] for b in baselines}
     div, vae_psnr, vae_ssim, vae_sharp = [], [], [], []
     for i, clip in enumerate(clips):
         truth = clip["video"]
-        seed = cfg.sample.seed + i
+        seed = cfg.sample.seed + songs[i]   # a song gets the same seed whichever set it is scored in
         other = clips[(i + 1) % len(clips)]["audio"] if len(clips) > 1 else torch.zeros_like(clip["audio"])
         look = gen.label_for(clip)   # a label-conditioned model is asked for the truth's visualizer,
         videos = {                   # in every generated baseline alike: only the audio differs
@@ -139,8 +143,8 @@ def evaluate_run(run: Path, device: torch.device, overrides: dict | None = None,
         "per_clip": per_clip,
         "intervals": intervals(per_clip),
         "baselines": baselines,
-        "clips": [{"index": VAL_INDEX_BASE + i, "seed": cfg.sample.seed + i, "tempo": c["meta"]["tempo"],
-                   "mode": c["meta"]["mode"], "visualizer": c["meta"]["visualizer"]} for i, c in enumerate(clips)],
+        "clips": [{"index": VAL_INDEX_BASE + k, "seed": cfg.sample.seed + k, "tempo": c["meta"]["tempo"],
+                   "mode": c["meta"]["mode"], "visualizer": c["meta"]["visualizer"]} for k, c in zip(songs, clips)],
         "fps": fps,
         "seconds": opts.seconds,
         "options": dataclasses.asdict(opts),
