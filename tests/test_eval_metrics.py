@@ -240,3 +240,8 @@ def test_paired_bootstrap_intervals():
     assert iv["av_align_to_truth"]["model"]["value"] == pytest.approx(1.2 / 1.3)
     assert iv["av_align_margin"]["shuffled_audio"]["value"] == pytest.approx(0.35)
     assert "null_audio" not in iv["av_align_margin"] and "ground_truth" not in iv["av_align_to_truth"]
+    assert "av_align_truth_margin" not in iv                    # no mismatched truth scored
+    per_clip["mismatched_truth"] = [row(0.4, 80.0), row(0.4, 90.0)]
+    iv = intervals(per_clip)
+    assert iv["av_align_truth_margin"]["mismatched_truth"]["value"] == pytest.approx(0.25)   # truth 0.65 - 0.4
+    assert iv["av_align_margin"]["mismatched_truth"]["value"] == pytest.approx(0.2)          # model 0.6 - 0.4

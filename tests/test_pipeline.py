@@ -57,7 +57,11 @@ def test_pipeline_evaluates_every_baseline(tiny_run):
     model = iv["sharpness_ratio"]["model"]
     assert model["value"] == pytest.approx(metrics["results"]["model"]["sharpness_ratio"])
     assert model["ci95"][0] <= model["value"] <= model["ci95"][1] and model["songs"] == 2
-    assert set(iv["av_align_margin"]) == {"shuffled_audio", "null_audio", "regression"}
+    assert set(iv["av_align_margin"]) == {"shuffled_audio", "null_audio", "mismatched_truth", "regression"}
+    # the mismatched truth is the other song's render: its picture statistics are that song's truth's
+    pc = metrics["per_clip"]
+    assert [r["sharpness"] for r in pc["mismatched_truth"]] == [r["sharpness"] for r in pc["ground_truth"][::-1]]
+    assert set(iv["av_align_truth_margin"]) == {"mismatched_truth"}
     assert "95% interval" in report
     assert set(HEADLINE) >= {"av_align", "beat_f1"}
 
@@ -144,6 +148,7 @@ def test_eval_cli_scores_chosen_songs_with_chosen_guidance(tiny_run, tmp_path, c
     metrics = json.loads((out / "metrics.json").read_text())
     assert [c["index"] for c in metrics["clips"]] == [VAL_INDEX_BASE + 3]
     assert metrics["config"]["sample"]["guidance"] == 0 and metrics["config"]["sample"]["steps"] == 2
+    assert "mismatched_truth" not in metrics["baselines"]      # one song has no other song to mismatch
     # guidance 0 is the unconditional path: the model draws what it draws without audio, same seed
     assert metrics["per_clip"]["model"] == metrics["per_clip"]["null_audio"]
     assert "guidance 0" in (out / "report.md").read_text()

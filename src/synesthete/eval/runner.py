@@ -5,6 +5,8 @@ Baselines (seed 002's metrics.json discipline), all scored against the song's gr
   model           the DiT, conditioned on the song (long-form windows, as `generate`)
   shuffled_audio  the DiT conditioned on another validation song's audio
   null_audio      the DiT through its learned null embedding (no audio at all)
+  mismatched_truth  the visualizer's render of the song shuffled_audio is given: the sync
+                  metrics' chance level for a real visualizer (with two songs or more)
   regression      the AudioToVideoNet MSE baseline, when the run trained it
   static          the first ground-truth frame repeated
 Songs are processed one at a time and only scalars and evaluator features are kept, so memory
@@ -34,7 +36,7 @@ from synesthete.train.builders import build_regression, load_trained
 from synesthete.train.checkpoint import latest_checkpoint
 from synesthete.train.vae_task import reconstruct, to_model_range, to_uint8
 
-BASELINES = ("ground_truth", "model", "shuffled_audio", "null_audio", "regression", "static")
+BASELINES = ("ground_truth", "model", "shuffled_audio", "null_audio", "mismatched_truth", "regression", "static")
 
 HEADLINE = ("av_align", "beat_f1", "offset_ms", "reactivity", "mode_accuracy", "sharpness_ratio",
             "flicker_ratio", "frechet_distance", "sync_offset_accuracy")
@@ -84,10 +86,10 @@ def evaluate_run(run: Path, device: torch.device, overrides: dict | None = None,
     fps, sr = d.fps, d.sample_rate
     regression = _regression_baseline(run, device)
     nets = _Nets(Path(opts.nets_dir), device) if opts.nets else None
-    baselines = [b for b in BASELINES if b != "regression" or regression is not None]
-
     songs = range(opts.first, opts.first + opts.clips)
     clips = [make_clip(d, VAL_INDEX_BASE + k) for k in songs]   # audio + truth, small at 8 s
+    absent = {"regression": regression is None, "mismatched_truth": len(clips) < 2}
+    baselines = [b for b in BASELINES if not absent.get(b, False)]
     per_clip: dict[str, list[dict]] = {b: [] for b in baselines}
     feats: dict[str, list[torch.Tensor]] = {b: [] for b in baselines}
     sync: dict[str, list[dict]] = {b: [] for b in baselines}
@@ -95,15 +97,17 @@ def evaluate_run(run: Path, device: torch.device, overrides: dict | None = None,
     for i, clip in enumerate(clips):
         truth = clip["video"]
         seed = cfg.sample.seed + songs[i]   # a song gets the same seed whichever set it is scored in
-        other = clips[(i + 1) % len(clips)]["audio"] if len(clips) > 1 else torch.zeros_like(clip["audio"])
+        other = clips[(i + 1) % len(clips)] if len(clips) > 1 else {"audio": torch.zeros_like(clip["audio"])}
         look = gen.label_for(clip)   # a label-conditioned model is asked for the truth's visualizer,
         videos = {                   # in every generated baseline alike: only the audio differs
             "ground_truth": truth,
             "model": gen.generate(clip["audio"], seed=seed, visualizer=look),
-            "shuffled_audio": gen.generate(other, seed=seed, visualizer=look),
+            "shuffled_audio": gen.generate(other["audio"], seed=seed, visualizer=look),
             "null_audio": gen.generate(clip["audio"], seed=seed, drop_audio=True, visualizer=look),
             "static": _static(truth),
         }
+        if "mismatched_truth" in baselines:
+            videos["mismatched_truth"] = other["video"]
         if regression is not None:
             with torch.no_grad():
                 videos["regression"] = to_uint8(regression(clip["audio"][None].to(device))[0]).cpu()

@@ -21,8 +21,12 @@ SEED = 0
 
 RATIO_TO_TRUTH = ("av_align", "beat_f1")
 """Metrics whose targets are stated as a fraction of the ground truth's (issue 4)."""
-MARGINS = {"av_align": ("shuffled_audio", "null_audio", "regression"), "beat_f1": ("shuffled_audio", "null_audio")}
+MARGINS = {"av_align": ("shuffled_audio", "null_audio", "mismatched_truth", "regression"),
+           "beat_f1": ("shuffled_audio", "null_audio", "mismatched_truth")}
 """model - baseline, per metric."""
+TRUTH_MARGINS = ("av_align", "beat_f1")
+"""ground truth - mismatched truth: how far a real visualizer sits above the metric's chance level
+on these songs, the most a model that imitates it can be expected to reach over shuffled audio."""
 
 
 def paired_bootstrap(a, b, ratio: bool = False, resamples: int = RESAMPLES, seed: int = SEED) -> dict:
@@ -61,6 +65,9 @@ def intervals(per_clip: dict[str, list[dict]]) -> dict[str, dict[str, dict]]:
                                 for b, c in col.items() if b != "ground_truth"}
     for k, others in MARGINS.items():
         out[f"{k}_margin"] = {b: paired_bootstrap(col["model"][k], col[b][k]) for b in others if b in col}
+    if "mismatched_truth" in col:
+        for k in TRUTH_MARGINS:
+            out[f"{k}_truth_margin"] = {"mismatched_truth": paired_bootstrap(truth[k], col["mismatched_truth"][k])}
     return out
 
 
@@ -68,7 +75,8 @@ def intervals_table(iv: dict[str, dict[str, dict]]) -> str:
     """Markdown: one row per (statistic, baseline), value and its 95% interval."""
     rows = ["| statistic | baseline | value | 95% interval |", "|---|---|---|---|"]
     for name, by_baseline in iv.items():
-        what = name.replace("_margin", ", model minus").replace("_to_truth", " / ground truth's")
+        what = (name.replace("_truth_margin", ", ground truth minus").replace("_margin", ", model minus")
+                .replace("_to_truth", " / ground truth's"))
         for b, r in by_baseline.items():
             lo, hi = r["ci95"]
             rows.append(f"| {what} | {b} | {r['value']:.3f} | [{lo:.3f}, {hi:.3f}] |")
@@ -76,12 +84,13 @@ def intervals_table(iv: dict[str, dict[str, dict]]) -> str:
 
 
 def summary_line(iv: dict[str, dict[str, dict]]) -> str:
-    """The model's figures against issue 4's targets, each with its interval, on one line."""
+    """The model's figures against issue 4's targets, and the truth's own margin over chance, on one line."""
     parts = []
     for name, b, label in (("av_align_to_truth", "model", "AV-Align / truth"),
                            ("beat_f1_to_truth", "model", "beat F1 / truth"),
                            ("av_align_margin", "shuffled_audio", "AV-Align - shuffled"),
                            ("av_align_margin", "null_audio", "AV-Align - null"),
+                           ("av_align_truth_margin", "mismatched_truth", "AV-Align, truth - mismatched truth"),
                            ("sharpness_ratio", "model", "sharpness ratio")):
         r = iv.get(name, {}).get(b)
         if r is not None:
