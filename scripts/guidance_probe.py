@@ -2,9 +2,10 @@
 
     uv run python scripts/guidance_probe.py --run runs/standard --songs 6 --out runs/guidance_probe
 
-For each validation song: the VAE's own reconstruction (the ceiling for any latent model) and
-samples (20 DDIM steps, one seed) under four guidance settings; prints the sharpness ratio to
-the ground truth per song and its mean, and writes contact sheets of the first two songs.
+For each validation song (from song --first): the VAE's own reconstruction (the ceiling for any
+latent model) and samples (20 DDIM steps, one seed) under six guidance settings; prints the
+sharpness ratio to the ground truth per song and its mean, and writes contact sheets of the
+first two songs.
 `audio`: guidance on the audio only, the label in both passes (what `generate` does);
 `joint`: the unconditional pass also drops the label, so guidance pushes toward the label's look.
 """
@@ -23,7 +24,9 @@ from synesthete.train.dit_task import encode_video
 from synesthete.visualizers import visualizer_index
 
 SETTINGS = {  # name: (guidance scale, drop the label in the unconditional pass, give a label)
+    "audio_cfg1": (1.0, False, True),
     "audio_cfg3": (3.0, False, True),
+    "audio_cfg6": (6.0, False, True),
     "joint_cfg3": (3.0, True, True),
     "joint_cfg6": (6.0, True, True),
     "no_label_cfg3": (3.0, False, False),
@@ -34,6 +37,7 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--run", type=Path, default=Path("runs/standard"))
     ap.add_argument("--songs", type=int, default=6)
+    ap.add_argument("--first", type=int, default=0, help="the first validation song")
     ap.add_argument("--out", type=Path, default=Path("runs/guidance_probe"))
     args = ap.parse_args()
     device = torch.device("cpu")
@@ -43,7 +47,7 @@ def main() -> None:
     denoiser = to_denoiser(gen.model.dit, gen.cfg.dit.objective)
     args.out.mkdir(parents=True, exist_ok=True)
     ratios: dict[str, list[float]] = {"vae_reconstruction": [], **{k: [] for k in SETTINGS}}
-    for i in range(args.songs):
+    for i in range(args.first, args.first + args.songs):
         clip = val.clip(i)
         truth = clip["video"]
         z = gen.vae.normalize_latent(encode_video(gen.vae, truth[None], device))
@@ -58,7 +62,7 @@ def main() -> None:
                 noise = torch.randn(z.shape, generator=torch.Generator().manual_seed(i))
                 video = gen.decode(sample_ddim(guided, noise, 20, extra_args={"audio": tokens, "label": label}))[0]
                 ratios[name].append(sharpness_ratio(video, truth))
-                if i < 2:
+                if i < args.first + 2:
                     contact_sheet(args.out / f"{name}_{i}.png", video, clip["audio"], d.fps, d.sample_rate,
                                   clip["events"], title=f"{name} · validation song {i} · {clip['meta']['visualizer']}",
                                   rows=[("generated", video), ("truth", truth)])
