@@ -1,6 +1,7 @@
 """Shape, initialisation and small-learning tests for synesthete.models (tiny configs, CPU, seconds)."""
 
 import pytest
+import numpy as np
 import torch
 import torch.nn.functional as F
 
@@ -218,6 +219,23 @@ def test_audio_encoder_is_local_and_float32_mel():
     assert change[:3].max() < 1e-5 and change[18:].max() < 1e-5             # outside the receptive field
     with torch.autocast("cpu", dtype=torch.bfloat16):
         assert enc.log_mel(audio).dtype == torch.float32
+
+
+def test_audio_encoder_chroma_names_the_pitch_class():
+    import librosa
+
+    enc = AudioEncoder(dim=32, chroma=True)
+    t = torch.arange(16000) / 16000
+    a3 = (0.5 * torch.sin(2 * torch.pi * 220.0 * t)).reshape(1, 1, -1)       # the note A3
+    c = enc.chroma(a3)
+    assert c.shape == (1, 12, 64) and enc.features(a3).shape == (1, 76, 64)   # on the log-mel's columns
+    mid = c[0, :, 32]
+    assert mid.argmax() == 9 and mid[9] == 1.0                                 # pitch classes from C: A is 9
+    ref = librosa.feature.chroma_stft(y=a3.flatten().numpy(), sr=16000, n_fft=2048, hop_length=250, center=False)
+    assert np.abs(ref[:, 20] - mid.numpy()).max() < 0.05                      # librosa's chroma, same frame
+    assert enc.chroma(torch.zeros(1, 1, 16000)).abs().max() < 1e-3             # silence stays near 0
+    tokens, _ = enc(a3)
+    assert tokens.shape == (1, 16, 32)
 
 
 # ----------------------------------------------------------------------------- DiT

@@ -200,6 +200,10 @@ class DiTConfig:
     """Named size from synesthete.models.dit.DiT_models (/p = patch size on the 8x8 latent)."""
     audio_dim: int = 128
     """Width of the audio tokens (one per video frame)."""
+    audio_chroma: bool = False
+    """Also feed the audio encoder 12 chroma bins (pitch classes, from a 2048-point STFT) beside
+    the log-mel: 64 mel bands are wider than a semitone below ~1 kHz, so the mel alone hardly
+    shows a song's key and mode, which set its palette."""
     objective: Literal["eps", "v", "flow"] = "flow"
     """What the network predicts (chosen by measurement, see README)."""
     cond_drop: float = 0.1

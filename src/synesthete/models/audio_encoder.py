@@ -2,11 +2,13 @@
 
 Log-mel with `mels_per_frame` (k) columns per video frame, column j centred on sample
 (j + 1/2) * hop with hop = sample_rate // fps // k, so frame t owns columns t*k .. t*k+k-1
-exactly. A non-causal 1D conv stack (dilated residual blocks, WaveNet-style dilations) gives
+exactly; optionally 12 chroma rows on the same columns (pitch classes, which mel bands are too
+wide to resolve at low frequencies). A non-causal 1D conv stack (dilated residual blocks, WaveNet-style dilations) gives
 every column a receptive field of several frames each side; a strided conv then pools each
 frame's k columns to k_out tokens. Any L that is a multiple of the frame hop works.
 """
 
+import librosa
 import torch
 import torch.nn as nn
 import torch.nn.functional as F
@@ -52,7 +54,7 @@ class AudioEncoder(nn.Module):
     def __init__(self, sample_rate: int = 16000, fps: int = 16, n_mels: int = 64,
                  mels_per_frame: int = 4, tokens_per_frame: int = 1, dim: int = 128,
                  kernel_size: int = 3, dilations: tuple[int, ...] = (1, 2, 4, 8),
-                 frame_blocks: int = 2, n_fft: int = 1024):
+                 frame_blocks: int = 2, n_fft: int = 1024, chroma: bool = False, chroma_fft: int = 2048):
         super().__init__()
         assert sample_rate % (fps * mels_per_frame) == 0, "hop must be a whole number of samples"
         assert mels_per_frame % tokens_per_frame == 0, "tokens_per_frame must divide mels_per_frame"
@@ -63,7 +65,12 @@ class AudioEncoder(nn.Module):
         self.mel = torchaudio.transforms.MelSpectrogram(
             sample_rate=sample_rate, n_fft=n_fft, hop_length=self.hop, n_mels=n_mels,
             center=False, power=2.0)
-        self.stem = nn.Conv1d(n_mels, dim, 3, padding=1)
+        self.chroma_fft = chroma_fft if chroma else None
+        if chroma:   # librosa's pitch-class filterbank [12, chroma_fft // 2 + 1], a fixed float32 buffer
+            self.spec = torchaudio.transforms.Spectrogram(n_fft=chroma_fft, hop_length=self.hop, center=False, power=2.0)
+            self.register_buffer("chroma_fb", torch.from_numpy(librosa.filters.chroma(sr=sample_rate, n_fft=chroma_fft)),
+                                 persistent=False)
+        self.stem = nn.Conv1d(n_mels + (12 if chroma else 0), dim, 3, padding=1)
         self.mel_blocks = nn.Sequential(*[ConvBlock1d(dim, kernel_size, d) for d in dilations])
         stride = mels_per_frame // tokens_per_frame
         self.pool = nn.Conv1d(dim, dim, stride, stride=stride)     # k columns -> k_out tokens
@@ -77,14 +84,29 @@ class AudioEncoder(nn.Module):
             x = audio.float().squeeze(1)                            # (B, L)
             # Pad (n_fft - hop)/2 each side with center=False: column j spans
             # [j*hop - pad, j*hop - pad + n_fft), centred on (j + 1/2) * hop; L // hop columns.
-            left = (self.n_fft - self.hop) // 2
-            x = F.pad(x, (left, self.n_fft - self.hop - left))
-            mel = self.mel(x)                                       # (B, n_mels, L // hop)
+            mel = self.mel(self._pad(x, self.n_fft))                # (B, n_mels, L // hop)
             return torch.log(mel + 1e-5) / self.LOG_MEL_SCALE
+
+    def _pad(self, x: torch.Tensor, n_fft: int) -> torch.Tensor:
+        left = (n_fft - self.hop) // 2
+        return F.pad(x, (left, n_fft - self.hop - left))
+
+    def chroma(self, audio: torch.Tensor) -> torch.Tensor:
+        """audio [B, 1, L] -> chroma [B, 12, L // hop] in [0, 1], each column scaled by its largest
+        bin (as librosa.feature.chroma_stft), on the log-mel's columns; silence stays near 0."""
+        with torch.autocast(device_type=audio.device.type, enabled=False):
+            power = self.spec(self._pad(audio.float().squeeze(1), self.chroma_fft))   # (B, F, L // hop)
+            c = torch.einsum("cf,bft->bct", self.chroma_fb, power)
+            return c / c.amax(dim=1, keepdim=True).clamp_min(1e-4)
+
+    def features(self, audio: torch.Tensor) -> torch.Tensor:
+        """What the conv stack reads: the log-mel, with the chroma rows below it when enabled."""
+        x = self.log_mel(audio)
+        return x if self.chroma_fft is None else torch.cat([x, self.chroma(audio)], dim=1)
 
     def forward(self, audio: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         """audio [B, 1, L] -> (tokens [B, T*k_out, D], pooled [B, D]) with T = L // frame_hop."""
-        x = self.log_mel(audio)                   # (B, n_mels, T*k)
+        x = self.features(audio)                  # (B, n_mels [+ 12], T*k)
         x = self.stem(x)                          # (B, D, T*k)
         x = self.mel_blocks(x)                    # (B, D, T*k)
         x = self.pool(x)                          # (B, D, T*k_out)
