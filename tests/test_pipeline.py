@@ -163,3 +163,18 @@ def test_eval_bad_input(tiny_run, capsys, args, text):
     assert cli_main(["eval", "--run", str(tiny_run / "runs" / "tiny"), *args]) == 2
     err = capsys.readouterr().err.strip()
     assert text in err and "\n" not in err and "Traceback" not in err
+
+
+def test_a_config_key_added_since_the_checkpoint_reads_as_its_default(tiny_run, monkeypatch):
+    import json
+
+    monkeypatch.chdir(tiny_run)
+    state = tiny_run / "runs" / "tiny" / "dit" / "step_000003" / "state.json"
+    saved = state.read_text()
+    older = json.loads(saved)
+    del older["config"]["dit"]["audio_chroma"]                 # as written before the key existed
+    state.write_text(json.dumps(older))
+    try:
+        assert run_pipeline.main(["--name", "tiny", "--out", "older.mp4", *TINY]) == 0
+    finally:
+        state.write_text(saved)

@@ -3,7 +3,8 @@
 Log-mel with `mels_per_frame` (k) columns per video frame, column j centred on sample
 (j + 1/2) * hop with hop = sample_rate // fps // k, so frame t owns columns t*k .. t*k+k-1
 exactly; optionally 12 chroma rows on the same columns (pitch classes, which mel bands are too
-wide to resolve at low frequencies). A non-causal 1D conv stack (dilated residual blocks, WaveNet-style dilations) gives
+wide to resolve at low frequencies; their 2048-point window adds about a frame of context each
+side). A non-causal 1D conv stack (dilated residual blocks, WaveNet-style dilations) gives
 every column a receptive field of several frames each side; a strided conv then pools each
 frame's k columns to k_out tokens. Any L that is a multiple of the frame hop works.
 """

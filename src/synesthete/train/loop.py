@@ -21,7 +21,7 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 from torch import nn
 
-from synesthete.config import Config, TrainConfig
+from synesthete.config import Config, TrainConfig, config_from_dict
 from synesthete.device import autocast, cpu_threads_for_training, data_workers
 from synesthete.seeds import stable_seed
 from synesthete.train.checkpoint import (
@@ -143,7 +143,9 @@ class _Trainer:
 
     def restore(self, ckpt: Path) -> None:
         state = read_state(ckpt)
-        check_compatible(ckpt, state["config"], self.cfg.to_dict(), self.task.compat_keys)
+        # through the dataclasses, so a key added since the checkpoint was made reads as its default
+        saved = config_from_dict(state["config"]).to_dict()
+        check_compatible(ckpt, saved, self.cfg.to_dict(), self.task.compat_keys)
         self.model.load_state_dict(load_weights(ckpt, "model"))
         self.ema.load_state_dict(load_weights(ckpt, "ema"))
         optim = load_optim(ckpt)
