@@ -245,3 +245,24 @@ def test_paired_bootstrap_intervals():
     iv = intervals(per_clip)
     assert iv["av_align_truth_margin"]["mismatched_truth"]["value"] == pytest.approx(0.25)   # truth 0.65 - 0.4
     assert iv["av_align_margin"]["mismatched_truth"]["value"] == pytest.approx(0.2)          # model 0.6 - 0.4
+
+
+def test_by_visualizer_splits_the_songs_by_look():
+    from synesthete.eval.breakdown import by_visualizer, by_visualizer_table
+
+    row = lambda a, s: {"av_align": a, "beat_f1": a, "sharpness": s}  # noqa: E731
+    clips = [{"visualizer": "strobe"}, {"visualizer": "tunnel"}, {"visualizer": "strobe"}]
+    per_clip = {"ground_truth": [row(0.6, 100.0), row(0.8, 20.0), row(0.8, 300.0)],
+                "model": [row(0.5, 50.0), row(0.7, 40.0), row(0.9, 150.0)],
+                "shuffled_audio": [row(0.2, 50.0), row(0.6, 40.0), row(0.4, 150.0)],
+                "mismatched_truth": [row(0.3, 20.0), row(0.8, 100.0), row(0.3, 300.0)]}
+    looks = by_visualizer(per_clip, clips)
+    assert list(looks) == ["strobe", "tunnel"] and looks["strobe"]["songs"] == 2
+    assert looks["strobe"]["av_align"]["model"] == pytest.approx(0.7)
+    assert looks["tunnel"]["av_align"]["shuffled_audio"] == pytest.approx(0.6)
+    assert looks["strobe"]["sharpness_ratio"]["model"] == pytest.approx(200 / 400)   # a ratio of the look's means
+    assert looks["tunnel"]["sharpness_ratio"]["model"] == pytest.approx(2.0)
+    table = by_visualizer_table(looks)
+    assert "| strobe | 2 | 0.700 | 0.700 | +0.400 | +0.400 |" in table      # truth - mismatched, model - shuffled
+    assert "| tunnel | 1 | 0.800 | 0.700 | +0.000 | +0.100 |" in table
+    assert "model - null" not in table                                        # no null audio scored here

@@ -63,6 +63,9 @@ def test_pipeline_evaluates_every_baseline(tiny_run):
     assert [r["sharpness"] for r in pc["mismatched_truth"]] == [r["sharpness"] for r in pc["ground_truth"][::-1]]
     assert set(iv["av_align_truth_margin"]) == {"mismatched_truth"}
     assert "95% interval" in report
+    looks = metrics["per_visualizer"]                          # the same songs, split by look
+    assert sum(e["songs"] for e in looks.values()) == len(metrics["clips"])
+    assert all(f"| {look} | " in report for look in looks)
     assert set(HEADLINE) >= {"av_align", "beat_f1"}
 
 

@@ -17,6 +17,7 @@ import numpy as np  # noqa: E402
 import torch  # noqa: E402
 
 from synesthete.eval.av_align import audio_onset_times, flow_magnitude, video_peak_frames  # noqa: E402
+from synesthete.eval.breakdown import by_visualizer, by_visualizer_table  # noqa: E402
 from synesthete.eval.runner import HEADLINE, evaluate_run  # noqa: E402
 from synesthete.eval.uncertainty import intervals_table, summary_line  # noqa: E402
 
@@ -113,6 +114,12 @@ def write_report(out_dir: Path, metrics: dict, timelines: list[Path]) -> Path:
         f"{len(metrics['clips'])} songs (`eval/uncertainty.py`; `intervals` in metrics.json).",
         "",
         intervals_table(metrics["intervals"]),
+        "",
+        "By visualizer (means over each look's songs; `per_visualizer` in metrics.json). Where the "
+        "truth is barely above its mismatched render, the metric cannot tell a model that follows "
+        "the song from one that does not.",
+        "",
+        by_visualizer_table(metrics.get("per_visualizer") or by_visualizer(metrics["per_clip"], metrics["clips"])),
         "",
         f"![metrics]({bars.name})",
         "",

@@ -27,6 +27,7 @@ import torch
 
 from synesthete.data import make_clip
 from synesthete.data.procedural import VAL_INDEX_BASE
+from synesthete.eval.breakdown import by_visualizer
 from synesthete.eval.clip_metrics import clip_metrics, nanmean
 from synesthete.eval.quality import diversity, frechet_distance, psnr, sharpness, ssim
 from synesthete.eval.semantics import semantics_from_stats
@@ -141,14 +142,16 @@ def evaluate_run(run: Path, device: torch.device, overrides: dict | None = None,
     # the sharpness a latent model can reach at best: the VAE's own reconstruction of the truth
     truth_sharp = nanmean([r["sharpness"] for r in per_clip["ground_truth"]])
     results["model"]["vae_sharpness_ratio"] = nanmean(vae_sharp) / max(truth_sharp, 1e-9)
+    described = [{"index": VAL_INDEX_BASE + k, "seed": cfg.sample.seed + k, "tempo": c["meta"]["tempo"],
+                  "mode": c["meta"]["mode"], "visualizer": c["meta"]["visualizer"]} for k, c in zip(songs, clips)]
     return {
         "run": str(run),
         "results": results,
         "per_clip": per_clip,
         "intervals": intervals(per_clip),
+        "per_visualizer": by_visualizer(per_clip, described),
         "baselines": baselines,
-        "clips": [{"index": VAL_INDEX_BASE + k, "seed": cfg.sample.seed + k, "tempo": c["meta"]["tempo"],
-                   "mode": c["meta"]["mode"], "visualizer": c["meta"]["visualizer"]} for k, c in zip(songs, clips)],
+        "clips": described,
         "fps": fps,
         "seconds": opts.seconds,
         "options": dataclasses.asdict(opts),
