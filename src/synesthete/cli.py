@@ -249,6 +249,18 @@ def cmd_eval(args: argparse.Namespace) -> None:
     print(f"wrote {report.parent / 'metrics.json'} and {report}")
 
 
+def cmd_compare(args: argparse.Namespace) -> None:
+    """Two evaluations of the same songs, model against model, song by song: each statistic for A
+    and B, A - B and its 95% paired bootstrap interval (a markdown table, or JSON with --json)."""
+    from synesthete.eval.compare import CompareError, compare, comparison_table, load_metrics
+
+    try:
+        result = compare(load_metrics(args.a), load_metrics(args.b))
+    except CompareError as e:
+        raise UsageError(str(e)) from e
+    print(json.dumps(result, indent=1) if args.json else comparison_table(result))
+
+
 def _eval_video(args: argparse.Namespace) -> dict:
     """AV-Align, onset-sync F1 and offset of any video against its (or a given) audio track."""
     import librosa
@@ -310,12 +322,13 @@ def build_parser() -> argparse.ArgumentParser:
         "bench-train": (cmd_bench_train, "measure VAE and DiT training throughput, fp32 vs bf16 (JSON)"),
         "generate": (cmd_generate, "generate a video for an audio file with a trained run"),
         "eval": (cmd_eval, "score a run's baselines (metrics.json + report.md) or any video's sync (JSON)"),
+        "compare": (cmd_compare, "compare two evaluations of the same songs, model against model (95% intervals)"),
         "bench-generate": (cmd_bench_generate, "measure generation speed (real-time factor) with its sync metrics (JSON)"),
     }
     for name, (fn, help_) in commands.items():
         p = sub.add_parser(name, help=help_, description=fn.__doc__)
         p.set_defaults(func=fn)
-        if name not in ("generate", "bench-generate", "eval"):
+        if name not in ("generate", "bench-generate", "eval", "compare"):
             _add_config_args(p)
         if name == "preview":
             p.add_argument("--n", type=int, default=4, help="number of clips")
@@ -360,6 +373,10 @@ def build_parser() -> argparse.ArgumentParser:
                            help="the learned metrics (Frechet distance, sync scorer; default: the run's eval.nets)")
             p.add_argument("--nets-dir", default=None, help="cache folder of the evaluator and sync-scorer nets")
             p.add_argument("--device", default="auto")
+        if name == "compare":
+            p.add_argument("a", help="evaluation A: a metrics.json, its eval folder or a run folder")
+            p.add_argument("b", help="evaluation B, of the same songs")
+            p.add_argument("--json", action="store_true", help="print JSON instead of a table")
         if name == "bench-generate":
             p.add_argument("--run", default="runs/quick", help="a trained run folder")
             p.add_argument("--seconds", type=float, default=30.0, help="length of the validation song")

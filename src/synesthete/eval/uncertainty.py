@@ -29,25 +29,29 @@ TRUTH_MARGINS = ("av_align", "beat_f1")
 on these songs, the most a model that imitates it can be expected to reach over shuffled audio."""
 
 
-def paired_bootstrap(a, b, ratio: bool = False, resamples: int = RESAMPLES, seed: int = SEED) -> dict:
-    """{"value", "ci95": [lo, hi], "songs"} for mean(a) - mean(b), or mean(a) / mean(b) with `ratio`.
+def bootstrap(stat, *columns, resamples: int = RESAMPLES, seed: int = SEED) -> dict:
+    """{"value", "ci95": [lo, hi], "songs"} of `stat(*columns)`, the songs resampled together.
 
-    a, b: one value per song, paired (song i in both); songs where either is NaN are left out.
+    columns: one value per song each, paired (song i in all); songs where any is NaN are left out.
+    stat: maps arrays [..., songs] to [...] (e.g. a difference of means along the last axis).
     """
-    a, b = np.asarray(a, dtype=np.float64), np.asarray(b, dtype=np.float64)
-    keep = np.isfinite(a) & np.isfinite(b)
-    a, b = a[keep], b[keep]
-    if a.size == 0:
+    cols = [np.asarray(c, dtype=np.float64) for c in columns]
+    keep = np.logical_and.reduce([np.isfinite(c) for c in cols])
+    cols = [c[keep] for c in cols]
+    n = int(keep.sum())
+    if n == 0:
         return {"value": float("nan"), "ci95": [float("nan"), float("nan")], "songs": 0}
+    idx = np.random.default_rng(seed).integers(0, n, size=(resamples, n))
+    lo, hi = np.percentile(stat(*(c[idx] for c in cols)), [2.5, 97.5])
+    return {"value": float(stat(*cols)), "ci95": [float(lo), float(hi)], "songs": n}
 
-    def stat(x: np.ndarray, y: np.ndarray) -> np.ndarray:
-        if ratio:
-            return x.mean(-1) / np.maximum(y.mean(-1), 1e-12)
-        return x.mean(-1) - y.mean(-1)
 
-    idx = np.random.default_rng(seed).integers(0, a.size, size=(resamples, a.size))
-    lo, hi = np.percentile(stat(a[idx], b[idx]), [2.5, 97.5])
-    return {"value": float(stat(a, b)), "ci95": [float(lo), float(hi)], "songs": int(a.size)}
+def paired_bootstrap(a, b, ratio: bool = False, resamples: int = RESAMPLES, seed: int = SEED) -> dict:
+    """`bootstrap` of mean(a) - mean(b), or mean(a) / mean(b) with `ratio`."""
+    if ratio:
+        return bootstrap(lambda x, y: x.mean(-1) / np.maximum(y.mean(-1), 1e-12), a, b,
+                         resamples=resamples, seed=seed)
+    return bootstrap(lambda x, y: x.mean(-1) - y.mean(-1), a, b, resamples=resamples, seed=seed)
 
 
 def intervals(per_clip: dict[str, list[dict]]) -> dict[str, dict[str, dict]]:

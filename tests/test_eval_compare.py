@@ -1,0 +1,76 @@
+"""`synesthete compare`: two evaluations of the same songs, model against model, song by song."""
+
+import copy
+import json
+
+import numpy as np
+import pytest
+
+from synesthete.cli import main as cli_main
+from synesthete.eval.compare import CompareError, compare, comparison_table
+
+
+def _metrics(run: str, model_av: np.ndarray, truth_av: np.ndarray, temps: list[float]) -> dict:
+    """A metrics.json as `synesthete eval` writes it, with only the fields compare reads."""
+    row = lambda a, t=0.0, s=100.0: {"av_align": float(a), "beat_f1": float(a), "reactivity": float(a),  # noqa: E731
+                                     "sharpness": s, "temperature": t}
+    n = len(truth_av)
+    per_clip = {"ground_truth": [row(a, s=200.0) for a in truth_av],
+                "model": [row(a, t) for a, t in zip(model_av, temps)],
+                "shuffled_audio": [row(a - 0.2) for a in truth_av]}
+    mean = lambda rows, k: float(np.mean([r[k] for r in rows]))  # noqa: E731
+    results = {b: {k: mean(rows, k) for k in ("av_align", "beat_f1", "reactivity")} for b, rows in per_clip.items()}
+    return {"run": run, "results": results, "per_clip": per_clip, "fps": 16, "seconds": 8.0,
+            "options": {"first": 0}, "clips": [{"index": 100 + i, "mode": "major"} for i in range(n)]}
+
+
+@pytest.fixture
+def pair():
+    rng = np.random.default_rng(0)
+    truth = rng.uniform(0.3, 0.8, 12)                        # songs differ far more than the runs do
+    b = truth - 0.05 + rng.normal(0, 0.01, 12)
+    return (_metrics("A", b + 0.04, truth, [1.0] * 12),      # A: +0.04 on every song, warm (major) palettes
+            _metrics("B", b, truth, [1.0] * 6 + [-1.0] * 6))
+
+
+def test_a_consistent_small_gain_is_supported_song_by_song(pair):
+    rows = {r["statistic"]: r for r in compare(*pair)["rows"]}
+    av = rows["model av_align"]
+    assert av["difference"] == pytest.approx(0.04) and av["ci95"][0] > 0.03      # paired: sure despite the spread
+    assert av["a"] - av["b"] == pytest.approx(av["difference"])
+    assert rows["av_align, model - shuffled_audio"]["difference"] == pytest.approx(0.04)
+    assert rows["model mode_accuracy"]["a"] == 1.0 and rows["model mode_accuracy"]["b"] == 0.5
+    assert rows["model sharpness_ratio"]["difference"] == pytest.approx(0.0)
+    assert "null_audio" not in " ".join(rows)                                      # neither scored it
+    table = comparison_table(compare(*pair))
+    assert "| model av_align | " in table and "+0.040" in table
+    same = compare(pair[0], pair[0])["rows"]
+    assert all(r["difference"] == 0 and r["ci95"] == [0, 0] for r in same)
+
+
+def test_different_songs_or_truths_are_refused(pair):
+    a, b = pair
+    fewer = copy.deepcopy(b)
+    fewer["clips"] = fewer["clips"][:6]
+    with pytest.raises(CompareError, match="different songs"):
+        compare(a, fewer)
+    other_truth = copy.deepcopy(b)
+    other_truth["per_clip"]["ground_truth"][3]["av_align"] += 0.1
+    with pytest.raises(CompareError, match="different ground truths"):
+        compare(a, other_truth)
+
+
+def test_compare_cli(pair, tmp_path, capsys):
+    pa, pb = tmp_path / "a" / "eval", tmp_path / "b.json"
+    pa.mkdir(parents=True)
+    (pa / "metrics.json").write_text(json.dumps(pair[0]))
+    pb.write_text(json.dumps(pair[1]))
+    assert cli_main(["compare", str(tmp_path / "a"), str(pb), "--json"]) == 0      # a run folder or a file
+    out = json.loads(capsys.readouterr().out)
+    assert out["songs"] == 12 and out["rows"][0]["statistic"] == "model av_align"
+    (tmp_path / "bad.json").write_text("{}")
+    for argv, text in ((["compare", str(pb), str(tmp_path / "none")], "no metrics.json"),
+                       (["compare", str(pb), str(tmp_path / "bad.json")], "not a synesthete eval metrics.json")):
+        assert cli_main(argv) == 2
+        err = capsys.readouterr().err.strip()
+        assert text in err and "\n" not in err and "Traceback" not in err
