@@ -10,7 +10,7 @@ clips from the music engine the way AV-Align does (librosa onsets of the audio a
 against flow peaks, +-1 frame). --bench times 48-frame renders on one thread.
 
     uv run python scripts/visualizer_gallery.py                  # PNG + synthetic scores
-    uv run python scripts/visualizer_gallery.py --songs 12       # + AV-Align on real clips
+    uv run python scripts/visualizer_gallery.py --songs 12       # + AV-Align on real clips, vs chance
     uv run python scripts/visualizer_gallery.py --bench          # ms per 48 x 128 px render
 """
 
@@ -110,26 +110,41 @@ def synthetic_report(args: argparse.Namespace) -> None:
 
 
 def audio_report(args: argparse.Namespace) -> None:
-    """AV-Align of every visualizer on real music-engine clips (8 s windows of songs 1..N)."""
-    import librosa
-
+    """AV-Align of every visualizer on real music-engine clips (8 s windows of songs 1..N), and how
+    far it sits above chance: the same renders scored against the next song's audio (mismatched),
+    with the motion peaks and audio onsets per second that set that chance level. Scored with the
+    evaluation's own AV-Align (`eval/av_align.py`)."""
     from synesthete.audio import render_clip
+    from synesthete.eval.av_align import av_align as eval_av_align
+    from synesthete.eval.av_align import flow_magnitude
 
     sr, seconds = 16000, 8.0
-    scores: dict[str, list[float]] = {name: [] for name in args.names}
+    audios, mags = [], {name: [] for name in args.names}
     for song in range(1, args.songs + 1):
         start = 10.0 + 7.0 * (song % 5)
         clip = render_clip(song, start, seconds, sr, args.fps)
-        y = librosa.resample(clip.audio[0].numpy(), orig_sr=sr, target_sr=22050)  # as AV-Align loads it
-        onsets = librosa.frames_to_time(librosa.onset.onset_detect(y=y, sr=22050), sr=22050)
+        audios.append(clip.audio)
         tempo, mode = clip.meta["tempo"], clip.meta["mode"]
         for k, name in enumerate(args.names):
             video = get_visualizer(name).render(clip.features, style_for(name, 10 * song + k, mode, tempo),
                                                 args.size, args.fps, t0=start, tempo=tempo)
-            scores[name].append(av_align(onsets, peaks(flow_magnitudes(video.numpy())), args.fps))
-    print(f"AV-Align on {args.songs} real clips ({seconds:.0f} s each): "
-          + ", ".join(f"{n} {np.mean(v):.2f}" for n, v in scores.items())
-          + f"; mean {np.mean(list(scores.values())):.3f}")
+            mags[name].append(flow_magnitude(video))
+    n = len(audios)
+    score = lambda name, i, j: eval_av_align(None, audios[j], sr, args.fps, magnitude=mags[name][i])  # noqa: E731
+    print(f"AV-Align on {n} real clips ({seconds:.0f} s each); mismatched = a render scored against the next "
+          f"song's audio")
+    truth_all, mism_all = [], []
+    for name in args.names:
+        truth = [score(name, i, i) for i in range(n)]
+        mism = [score(name, i, (i + 1) % n) for i in range(n)] if n > 1 else truth
+        t, m = np.mean([r["score"] for r in truth]), np.mean([r["score"] for r in mism])
+        truth_all.append(t)
+        mism_all.append(m)
+        print(f"  {name:13s} truth {t:.3f}  mismatched {m:.3f}  margin {t - m:+.3f}  motion peaks "
+              f"{np.mean([r['video_peaks'] for r in truth]) / seconds:.2f}/s  audio onsets "
+              f"{np.mean([r['audio_peaks'] for r in truth]) / seconds:.2f}/s")
+    print(f"  {'mean':13s} truth {np.mean(truth_all):.3f}  mismatched {np.mean(mism_all):.3f}  "
+          f"margin {np.mean(truth_all) - np.mean(mism_all):+.3f}")
 
 
 def bench(args: argparse.Namespace, frames: int = 48, repeats: int = 20) -> None:
