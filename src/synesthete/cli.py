@@ -255,7 +255,7 @@ def cmd_compare(args: argparse.Namespace) -> None:
     from synesthete.eval.compare import CompareError, compare, comparison_table, load_metrics
 
     try:
-        result = compare(load_metrics(args.a), load_metrics(args.b))
+        result = compare(load_metrics(args.a), load_metrics(args.b), names=(args.a, args.b))
     except CompareError as e:
         raise UsageError(str(e)) from e
     print(json.dumps(result, indent=1) if args.json else comparison_table(result))

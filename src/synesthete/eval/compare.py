@@ -86,10 +86,10 @@ def _check_same_songs(a: dict, b: dict) -> None:
         raise CompareError("the same song indices have different ground truths (another data config or seed)")
 
 
-def compare(a: dict, b: dict) -> dict:
+def compare(a: dict, b: dict, names: tuple[str, str] | None = None) -> dict:
     """{"a", "b", "songs", "rows": [{"statistic", "a", "b", "difference", "ci95", "songs"}]}: A's model minus B's.
 
-    A and B are each reduced over the songs that every column of both has a value for, so A - B is
+    names: how to call A and B (default: their runs). A and B are each reduced over the songs that every column of both has a value for, so A - B is
     exactly their difference.
     """
     _check_same_songs(a, b)
@@ -103,7 +103,8 @@ def compare(a: dict, b: dict) -> dict:
         rows.append({"statistic": name, "a": float(reduce(*(c[keep] for c in cols_a))),
                      "b": float(reduce(*(c[keep] for c in cols_b))), "difference": r["value"],
                      "ci95": r["ci95"], "songs": r["songs"]})
-    return {"a": a["run"], "b": b["run"], "songs": len(a["clips"]), "rows": rows}
+    name_a, name_b = names if names is not None else (a["run"], b["run"])
+    return {"a": name_a, "b": name_b, "songs": len(a["clips"]), "rows": rows}
 
 
 def comparison_table(c: dict) -> str:

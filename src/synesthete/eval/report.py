@@ -115,9 +115,9 @@ def write_report(out_dir: Path, metrics: dict, timelines: list[Path]) -> Path:
         "",
         intervals_table(metrics["intervals"]),
         "",
-        "By visualizer (means over each look's songs; `per_visualizer` in metrics.json). Where the "
-        "truth is barely above its mismatched render, the metric cannot tell a model that follows "
-        "the song from one that does not.",
+        "By visualizer (means over each look's songs; `per_visualizer` in metrics.json). With a few "
+        "songs per look these say where to look, not how the looks differ: a look's figures move "
+        "with the songs it drew as much as with the look.",
         "",
         by_visualizer_table(metrics.get("per_visualizer") or by_visualizer(metrics["per_clip"], metrics["clips"])),
         "",
