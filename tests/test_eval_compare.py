@@ -1,4 +1,5 @@
-"""`synesthete compare`: two evaluations of the same songs, model against model, song by song."""
+"""`synesthete compare` (two evaluations of the same songs, model against model) and `synesthete pool`
+(one run's evaluations of different songs, joined)."""
 
 import copy
 import json
@@ -21,7 +22,9 @@ def _metrics(run: str, model_av: np.ndarray, truth_av: np.ndarray, temps: list[f
     mean = lambda rows, k: float(np.mean([r[k] for r in rows]))  # noqa: E731
     results = {b: {k: mean(rows, k) for k in ("av_align", "beat_f1", "reactivity")} for b, rows in per_clip.items()}
     return {"run": run, "results": results, "per_clip": per_clip, "fps": 16, "seconds": 8.0,
-            "options": {"first": 0}, "clips": [{"index": 100 + i, "mode": "major"} for i in range(n)]}
+            "options": {"first": 0}, "config": {"name": run, "eval": {"first": 0}},
+            "clips": [{"index": 100 + i, "mode": "major", "visualizer": "strobe" if i % 3 else "tunnel"}
+                      for i in range(n)]}
 
 
 @pytest.fixture
@@ -74,3 +77,32 @@ def test_compare_cli(pair, tmp_path, capsys):
         assert cli_main(argv) == 2
         err = capsys.readouterr().err.strip()
         assert text in err and "\n" not in err and "Traceback" not in err
+
+
+def test_pool_joins_one_runs_parts_and_refuses_anything_else(pair, tmp_path, capsys):
+    from synesthete.eval.pool import pool
+    from synesthete.eval.uncertainty import intervals
+
+    a = pair[0]
+    first, second = copy.deepcopy(a), copy.deepcopy(a)        # songs 0-5 and 6-11 of one run, scored apart
+    for part, rows in ((first, slice(0, 6)), (second, slice(6, 12))):
+        part["clips"] = part["clips"][rows]
+        part["per_clip"] = {b: r[rows] for b, r in part["per_clip"].items()}
+    second["config"]["eval"] = {"first": 6}                    # which songs: allowed to differ
+    pooled = pool([first, second])
+    assert pooled["songs"] == 12 and pooled["intervals"] == intervals(a["per_clip"])   # as if scored at once
+    assert sum(e["songs"] for e in pooled["per_visualizer"].values()) == 12
+    with pytest.raises(CompareError, match="scored too"):
+        pool([first, first])
+    with pytest.raises(CompareError, match="another config"):
+        pool([first, pair[1]])                                   # another run
+    with pytest.raises(CompareError, match="at least two"):
+        pool([first])
+    for k, part in enumerate((first, second)):
+        (tmp_path / f"p{k}.json").write_text(json.dumps(part))
+    assert cli_main(["pool", str(tmp_path / "p0.json"), str(tmp_path / "p1.json")]) == 0
+    out = capsys.readouterr().out
+    assert "12 songs" in out and "| strobe | 8 |" in out and "95% intervals over the songs" in out
+    assert cli_main(["pool", str(tmp_path / "p0.json"), str(tmp_path / "p0.json")]) == 2
+    err = capsys.readouterr().err.strip()
+    assert "scored too" in err and "\n" not in err

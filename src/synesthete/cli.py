@@ -261,6 +261,27 @@ def cmd_compare(args: argparse.Namespace) -> None:
     print(json.dumps(result, indent=1) if args.json else comparison_table(result))
 
 
+def cmd_pool(args: argparse.Namespace) -> None:
+    """Evaluations of one run on different songs (`eval --first`), pooled: the 95% intervals and
+    the split by visualizer over all their songs (markdown, or JSON with --json)."""
+    from synesthete.eval.breakdown import by_visualizer_table
+    from synesthete.eval.compare import CompareError, load_metrics
+    from synesthete.eval.pool import pool
+    from synesthete.eval.uncertainty import intervals_table, summary_line
+
+    try:
+        pooled = pool([load_metrics(e) for e in args.evals], names=args.evals)
+    except CompareError as e:
+        raise UsageError(str(e)) from e
+    if args.json:
+        print(json.dumps({k: v for k, v in pooled.items() if k != "per_clip"}, indent=1))
+        return
+    print(f"{', '.join(pooled['runs'])}: {pooled['songs']} songs from {', '.join(pooled['parts'])}\n")
+    print(intervals_table(pooled["intervals"]) + "\n")
+    print(by_visualizer_table(pooled["per_visualizer"]) + "\n")
+    print(summary_line(pooled["intervals"]))
+
+
 def _eval_video(args: argparse.Namespace) -> dict:
     """AV-Align, onset-sync F1 and offset of any video against its (or a given) audio track."""
     import librosa
@@ -323,12 +344,13 @@ def build_parser() -> argparse.ArgumentParser:
         "generate": (cmd_generate, "generate a video for an audio file with a trained run"),
         "eval": (cmd_eval, "score a run's baselines (metrics.json + report.md) or any video's sync (JSON)"),
         "compare": (cmd_compare, "compare two evaluations of the same songs, model against model (95% intervals)"),
+        "pool": (cmd_pool, "pool evaluations of one run on different songs into one (95% intervals, by visualizer)"),
         "bench-generate": (cmd_bench_generate, "measure generation speed (real-time factor) with its sync metrics (JSON)"),
     }
     for name, (fn, help_) in commands.items():
         p = sub.add_parser(name, help=help_, description=fn.__doc__)
         p.set_defaults(func=fn)
-        if name not in ("generate", "bench-generate", "eval", "compare"):
+        if name not in ("generate", "bench-generate", "eval", "compare", "pool"):
             _add_config_args(p)
         if name == "preview":
             p.add_argument("--n", type=int, default=4, help="number of clips")
@@ -377,6 +399,9 @@ def build_parser() -> argparse.ArgumentParser:
             p.add_argument("a", help="evaluation A: a metrics.json, its eval folder or a run folder")
             p.add_argument("b", help="evaluation B, of the same songs")
             p.add_argument("--json", action="store_true", help="print JSON instead of a table")
+        if name == "pool":
+            p.add_argument("evals", nargs="+", help="evaluations (metrics.json files, eval folders or run folders)")
+            p.add_argument("--json", action="store_true", help="print JSON instead of tables")
         if name == "bench-generate":
             p.add_argument("--run", default="runs/quick", help="a trained run folder")
             p.add_argument("--seconds", type=float, default=30.0, help="length of the validation song")
