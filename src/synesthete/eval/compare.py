@@ -31,7 +31,7 @@ def load_metrics(path: str | Path) -> dict:
                 m = json.loads(candidate.read_text())
             except (json.JSONDecodeError, UnicodeDecodeError) as e:
                 raise CompareError(f"{candidate} is not JSON ({e})") from e
-            missing = [k for k in ("run", "results", "per_clip", "clips", "fps", "seconds")
+            missing = [k for k in ("run", "results", "per_clip", "clips", "fps", "seconds", "config")
                        if not isinstance(m, dict) or k not in m]
             if missing:
                 raise CompareError(f"{candidate} is not a synesthete eval metrics.json (no {', '.join(missing)})")
