@@ -92,6 +92,13 @@ def test_pool_joins_one_runs_parts_and_refuses_anything_else(pair, tmp_path, cap
     pooled = pool([first, second])
     assert pooled["songs"] == 12 and pooled["intervals"] == intervals(a["per_clip"])   # as if scored at once
     assert sum(e["songs"] for e in pooled["per_visualizer"].values()) == 12
+    scored = copy.deepcopy(second)                             # one part scored with the learned nets
+    for rows in scored["per_clip"].values():
+        for r in rows:
+            r["visualizer_accuracy"] = 1.0
+    mixed = pool([first, scored])                              # a metric one part lacks is left out
+    assert mixed["intervals"] == pooled["intervals"]
+    assert all("visualizer_accuracy" not in r for rows in mixed["per_clip"].values() for r in rows)
     with pytest.raises(CompareError, match="scored too"):
         pool([first, first])
     with pytest.raises(CompareError, match="another config"):

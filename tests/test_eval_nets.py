@@ -55,6 +55,18 @@ def test_video_features_any_size(evaluator: ev.VideoEvaluator) -> None:
     assert ev.video_features(evaluator, big[None]).shape == (1, evaluator.dim)
 
 
+def test_read_video_names_the_visualizer_as_the_accuracy_counts_it(evaluator: ev.VideoEvaluator) -> None:
+    """`visualizer_accuracy` in an evaluation is this name against the song's visualizer."""
+    clips = [make_clip(DataConfig(size=32), VAL_INDEX_BASE + i) for i in range(12)]
+    named = [ev.read_video(evaluator, c["video"]) for c in clips]
+    assert all(name in ev.VISUALIZERS for _, name in named)
+    right = sum(name == c["meta"]["visualizer"] for (_, name), c in zip(named, clips))
+    assert right / 12 == ev.evaluator_accuracy(evaluator, n_val_clips=12)["visualizer_acc"]
+    assert right >= 6                                                # chance is 12 / 9
+    feats = ev.video_features(evaluator, torch.stack([c["video"] for c in clips[:2]]))
+    assert torch.allclose(torch.cat([f for f, _ in named[:2]]), feats, atol=1e-5)
+
+
 def test_shift_video_delays_frames() -> None:
     video = torch.arange(6, dtype=torch.uint8).reshape(6, 1, 1, 1).expand(6, 3, 2, 2)
     assert ss.shift_video(video, 2)[:, 0, 0, 0].tolist() == [0, 0, 0, 1, 2, 3]

@@ -157,6 +157,39 @@ def test_eval_cli_scores_chosen_songs_with_chosen_guidance(tiny_run, tmp_path, c
     assert "guidance 0" in (out / "report.md").read_text()
 
 
+def test_eval_counts_the_visualizer_the_evaluator_names(tiny_run, monkeypatch):
+    """With the learned nets, each clip's visualizer_accuracy is 1 where the evaluator names the
+    song's visualizer; it reaches results, the split by look and `compare`."""
+    from synesthete.eval import runner
+    from synesthete.eval.compare import compare
+
+    class Nets:   # the trained nets' interface; this one calls every video `tunnel`
+        def __init__(self, cache_dir, device):
+            pass
+
+        def read(self, video):
+            return torch.full((1, 4), float(video.float().mean())), "tunnel"
+
+        def sync(self, video, audio, fps, sample_rate):
+            return {"offset_frames": 0, "offset_ms": 0.0, "confidence": 1.0}
+
+        def describe(self):
+            return {}
+
+    monkeypatch.setattr(runner, "_Nets", Nets)
+    m = runner.evaluate_run(tiny_run / "runs" / "tiny", torch.device("cpu"), overrides={"nets": True, "clips": 3})
+    looks = [c["visualizer"] for c in m["clips"]]
+    assert set(looks) == {"geometry", "tunnel"}                   # TINY's two, so the count can be wrong
+    expected = [float(v == "tunnel") for v in looks]
+    for b in m["baselines"]:
+        assert [r["visualizer_accuracy"] for r in m["per_clip"][b]] == expected
+        assert m["results"][b]["visualizer_accuracy"] == pytest.approx(sum(expected) / 3)
+    assert m["per_visualizer"]["tunnel"]["visualizer_accuracy"]["model"] == 1.0
+    assert m["per_visualizer"]["geometry"]["visualizer_accuracy"]["model"] == 0.0
+    row = {r["statistic"]: r for r in compare(m, m)["rows"]}["model visualizer_accuracy"]
+    assert row["difference"] == 0.0 and row["a"] == pytest.approx(sum(expected) / 3)
+
+
 @pytest.mark.parametrize("args, text", [
     (["--first", "-1"], "--first must be >= 0"),
     (["--guidance", "-2"], "--guidance must be >= 0"),

@@ -19,6 +19,7 @@ COLUMNS = (
     ("av_align", "model", "shuffled_audio", "model - shuffled"),
     ("av_align", "model", "null_audio", "model - null"),
     ("beat_f1", "model", None, "beat F1 model"),
+    ("visualizer_accuracy", "model", None, "look named, model"),
 )
 """(metric, baseline, minus baseline or None, column title) of the markdown table."""
 
@@ -39,8 +40,9 @@ def by_visualizer(per_clip: dict[str, list[dict]], clips: list[dict]) -> dict[st
     for look in looks:
         rows = [i for i, c in enumerate(clips) if c["visualizer"] == look]
         entry: dict = {"songs": len(rows)}
-        for metric in ("av_align", "beat_f1"):
-            entry[metric] = {b: _mean([per_clip[b][i][metric] for i in rows]) for b in per_clip if per_clip[b]}
+        for metric in ("av_align", "beat_f1", "visualizer_accuracy"):   # the last only with the learned nets
+            entry[metric] = {b: _mean([per_clip[b][i][metric] for i in rows]) for b in per_clip
+                             if per_clip[b] and metric in per_clip[b][0]}
         truth_sharp = _mean([per_clip["ground_truth"][i]["sharpness"] for i in rows])
         entry["sharpness_ratio"] = {b: _mean([per_clip[b][i]["sharpness"] for i in rows]) / max(truth_sharp, 1e-9)
                                     for b in per_clip if per_clip[b]}

@@ -69,6 +69,8 @@ def _statistics(m: dict) -> dict[str, tuple]:
                                                            _column(m, other, "av_align")])
     out["model mode_accuracy"] = (_mean, [_mode_correct(m, "model")])
     out["model sharpness_ratio"] = (_ratio, [_column(m, "model", "sharpness"), _column(m, "ground_truth", "sharpness")])
+    if all("visualizer_accuracy" in r for r in m["per_clip"]["model"]):   # scored with the learned nets
+        out["model visualizer_accuracy"] = (_mean, [_column(m, "model", "visualizer_accuracy")])
     return out
 
 

@@ -182,6 +182,19 @@ def video_features(model: VideoEvaluator, videos: torch.Tensor, chunk: int = 8) 
 
 
 @torch.no_grad()
+def read_video(model: VideoEvaluator, video: torch.Tensor) -> tuple[torch.Tensor, str]:
+    """One uint8 video [T, 3, H, W] -> (its features [1, dim], the visualizer the net names).
+
+    On a generated clip the name says whether the model drew the look it was asked for: the net
+    names the truth's visualizer on 0.99 of validation clips, so a model scoring far lower draws
+    something the net cannot tell apart (e.g. one average texture for every label)."""
+    dev = next(model.parameters()).device
+    model.eval()
+    feats, preds = model(video[None].to(dev))
+    return feats.float().cpu(), VISUALIZERS[int(preds["visualizer"].argmax(-1))]
+
+
+@torch.no_grad()
 def evaluator_accuracy(model: VideoEvaluator, n_val_clips: int = 36,
                        render_size: int | None = None) -> dict[str, float]:
     """Scores on validation clips VAL_INDEX_BASE + i (never trained on), rendered at

@@ -39,6 +39,9 @@ def pool(parts: list[dict], names: list[str] | None = None) -> dict:
         seen |= indices
     baselines = [b for b in first["per_clip"] if all(b in p["per_clip"] for p in parts)]
     per_clip = {b: [row for p in parts for row in p["per_clip"][b]] for b in baselines}
+    # a metric one part lacks (e.g. visualizer_accuracy, scored with the learned nets only) is left out
+    shared = set.intersection(*(set(row) for rows in per_clip.values() for row in rows))
+    per_clip = {b: [{k: v for k, v in row.items() if k in shared} for row in rows] for b, rows in per_clip.items()}
     clips = [c for p in parts for c in p["clips"]]
     return {"runs": sorted({p["run"] for p in parts}), "parts": names, "songs": len(clips), "clips": clips,
             "per_clip": per_clip, "intervals": intervals(per_clip), "per_visualizer": by_visualizer(per_clip, clips)}

@@ -40,7 +40,7 @@ from synesthete.train.vae_task import reconstruct, to_model_range, to_uint8
 BASELINES = ("ground_truth", "model", "shuffled_audio", "null_audio", "mismatched_truth", "regression", "static")
 
 HEADLINE = ("av_align", "beat_f1", "offset_ms", "reactivity", "mode_accuracy", "sharpness_ratio",
-            "flicker_ratio", "frechet_distance", "sync_offset_accuracy")
+            "flicker_ratio", "frechet_distance", "visualizer_accuracy", "sync_offset_accuracy")
 """The metrics of the summary table (README, pipeline); metrics.json holds all of them."""
 
 
@@ -116,7 +116,9 @@ def evaluate_run(run: Path, device: torch.device, overrides: dict | None = None,
             v = videos[b][: truth.shape[0]]
             per_clip[b].append(clip_metrics(v, clip, fps, sr))
             if nets is not None:
-                feats[b].append(nets.features(v))
+                f, named = nets.read(v)
+                feats[b].append(f)
+                per_clip[b][-1]["visualizer_accuracy"] = float(named == clip["meta"]["visualizer"])
                 sync[b].append(nets.sync(v, clip["audio"], fps, sr))
         if on_videos is not None:
             on_videos(i, clip, videos, d)
@@ -196,10 +198,11 @@ class _Nets:
         self.scorer, self.scorer_stats = load_or_train_sync_scorer(Path(cache_dir), device=device)
         self.cache_dir = Path(cache_dir)
 
-    def features(self, video: torch.Tensor) -> torch.Tensor:
-        from synesthete.eval.evaluator import video_features
+    def read(self, video: torch.Tensor) -> tuple[torch.Tensor, str]:
+        """Features [1, dim] and the visualizer the evaluator names for one video."""
+        from synesthete.eval.evaluator import read_video
 
-        return video_features(self.evaluator, video[None]).cpu()
+        return read_video(self.evaluator, video)
 
     def sync(self, video: torch.Tensor, audio: torch.Tensor, fps: int, sample_rate: int) -> dict:
         from synesthete.eval.sync_scorer import predict_offset
