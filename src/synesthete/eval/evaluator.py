@@ -188,7 +188,7 @@ def read_video(model: VideoEvaluator, video: torch.Tensor) -> tuple[torch.Tensor
     On a generated clip the name says whether the model drew the look it was asked for (the net
     names the truth's visualizer on 0.99 of validation clips). A lenient judge: it reads palette
     and motion as well as layout (the first true frame held still: 0.66 on `standard`), so a
-    clip it names is not surely drawn in that look; one it does not name surely is not."""
+    clip it names is not surely drawn in that look, while true clips are named almost always."""
     dev = next(model.parameters()).device
     model.eval()
     feats, preds = model(video[None].to(dev))
