@@ -7,6 +7,7 @@ import torch
 
 from synesthete.diffusion import (CosineSchedule, FlowSchedule, cfg_denoiser, default_schedule,
                                   sample_ddim, sample_euler_flow, timesteps, to_denoiser, training_loss)
+from synesthete.config import ConfigError, load_config
 from synesthete.diffusion.objectives import training_target
 from synesthete.models import DiT
 
@@ -208,6 +209,35 @@ def test_cfg_scales():
         assert torch.allclose(guided, uncond + 3.0 * (cond - uncond), atol=1e-5)
         assert not torch.allclose(cond, uncond, atol=1e-4)
         assert cfg_denoiser(den, 3.0).schedule is den.schedule
+
+
+def test_cfg_interval_guides_only_inside_it():
+    """Inside [lo, hi] the full scale; outside it `outside` (1 = conditional, 0 = unconditional)."""
+    den = to_denoiser(tiny_dit(unzeroed=True), "flow")
+    g = gen(3)
+    x, audio = torch.randn(2, 4, 2, 4, 4, generator=g), torch.randn(2, 4, 8, generator=g)
+    drop = torch.ones(2, dtype=torch.bool)
+    with torch.no_grad():
+        for t_value, expect_guided in ((0.9, False), (0.5, True), (0.3, True), (0.2, False)):
+            t = torch.full((2,), t_value)
+            cond, uncond = den(x, t, audio=audio), den(x, t, audio=audio, drop_audio=drop)
+            for outside, plain in ((1.0, cond), (0.0, uncond)):
+                out = cfg_denoiser(den, 3.0, interval=(0.3, 0.5), outside=outside)(x, t, audio=audio)
+                want = uncond + 3.0 * (cond - uncond) if expect_guided else plain
+                assert torch.allclose(out, want, atol=1e-5), (t_value, outside)
+        # the sampler's float32 times: the 5th of 20 DDIM steps is at t = 0.8 (0.80000001), inside [0, 0.8]
+        t = timesteps(20)[4].expand(2)
+        cond, uncond = den(x, t, audio=audio), den(x, t, audio=audio, drop_audio=drop)
+        out = cfg_denoiser(den, 3.0, interval=(0.0, 0.8), outside=0.0)(x, t, audio=audio)
+        assert torch.allclose(out, uncond + 3.0 * (cond - uncond), atol=1e-5)
+
+
+def test_guidance_interval_config_is_checked():
+    with pytest.raises(ConfigError, match="sample.guidance_interval"):
+        load_config("quick", ["sample.guidance_interval=[0.8, 0.2]"])
+    with pytest.raises(ConfigError, match="sample.guidance_interval"):
+        load_config("quick", ["sample.guidance_interval=[0.5]"])
+    assert load_config("quick", ["sample.guidance_interval=[0, 0.7]"]).sample.guidance_interval == [0.0, 0.7]
 
 
 def test_cfg_can_null_further_conditions():

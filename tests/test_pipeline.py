@@ -157,6 +157,22 @@ def test_eval_cli_scores_chosen_songs_with_chosen_guidance(tiny_run, tmp_path, c
     assert "guidance 0" in (out / "report.md").read_text()
 
 
+def test_eval_guidance_interval_reaches_the_sampler(tiny_run, tmp_path):
+    """Guidance 3 limited to t in [0, 0.1], where 2 DDIM steps (t = 1, 0.5) never land, and the
+    unconditional denoiser elsewhere: the model's videos are the null-audio ones, recorded as such."""
+    import json
+
+    out = tmp_path / "gi"
+    rc = cli_main(["eval", "--run", str(tiny_run / "runs" / "tiny"), "--clips", "1", "--first", "3",
+                   "--guidance", "3", "--steps", "2", "--guidance-interval", "0", "0.1",
+                   "--guidance-outside", "0", "--no-nets", "--out", str(out)])
+    assert rc == 0
+    metrics = json.loads((out / "metrics.json").read_text())
+    assert metrics["config"]["sample"]["guidance_interval"] == [0.0, 0.1]
+    assert metrics["per_clip"]["model"] == metrics["per_clip"]["null_audio"]
+    assert "guidance 3 for t in [0, 0.1], 0 elsewhere" in (out / "report.md").read_text()
+
+
 def test_eval_counts_the_visualizer_the_evaluator_names(tiny_run, monkeypatch):
     """With the learned nets, each clip's visualizer_accuracy is 1 where the evaluator names the
     song's visualizer; it reaches results, the split by look and `compare`."""
@@ -194,6 +210,8 @@ def test_eval_counts_the_visualizer_the_evaluator_names(tiny_run, monkeypatch):
     (["--first", "-1"], "--first must be >= 0"),
     (["--guidance", "-2"], "--guidance must be >= 0"),
     (["--steps", "0"], "--steps must be >= 1"),
+    (["--guidance-interval", "0.8", "0.2"], "--guidance-interval must be LO HI"),
+    (["--guidance-outside", "-1"], "--guidance-outside must be >= 0"),
 ])
 def test_eval_bad_input(tiny_run, capsys, args, text):
     assert cli_main(["eval", "--run", str(tiny_run / "runs" / "tiny"), *args]) == 2

@@ -6,6 +6,7 @@ Bad input ends with one line on stderr and exit code 2 (a traceback only with --
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
 import os
 import sys
@@ -83,8 +84,19 @@ def _check_all(checks: list[tuple[bool, str]]) -> None:
 
 
 def _sampling_checks(args: argparse.Namespace) -> list[tuple[bool, str]]:
+    lo_hi = args.guidance_interval
     return [(args.steps is None or args.steps >= 1, f"--steps must be >= 1, got {args.steps}"),
-            (args.guidance is None or args.guidance >= 0, f"--guidance must be >= 0, got {args.guidance}")]
+            (args.guidance is None or args.guidance >= 0, f"--guidance must be >= 0, got {args.guidance}"),
+            (lo_hi is None or 0 <= lo_hi[0] <= lo_hi[1] <= 1,
+             f"--guidance-interval must be LO HI with 0 <= LO <= HI <= 1, got {lo_hi}"),
+            (args.guidance_outside is None or args.guidance_outside >= 0,
+             f"--guidance-outside must be >= 0, got {args.guidance_outside}")]
+
+
+def _interval_overrides(args: argparse.Namespace) -> dict:
+    """sample.guidance_interval / guidance_outside from --guidance-interval / --guidance-outside."""
+    return {k: v for k, v in {"guidance_interval": args.guidance_interval,
+                              "guidance_outside": args.guidance_outside}.items() if v is not None}
 
 
 def _check_generate_args(args: argparse.Namespace) -> None:
@@ -139,6 +151,8 @@ def cmd_generate(args: argparse.Namespace) -> None:
 
     _check_generate_args(args)
     gen = VideoGenerator.from_run(Path(args.run), pick_device(args.device))
+    if limits := _interval_overrides(args):
+        gen.cfg = dataclasses.replace(gen.cfg, sample=dataclasses.replace(gen.cfg.sample, **limits))
     gen.visualizer_label(args.visualizer)   # a run trained without labels: one line, before any output
     d = gen.cfg.data
     if args.audio is not None:
@@ -244,6 +258,7 @@ def cmd_eval(args: argparse.Namespace) -> None:
     overrides = {k: v for k, v in {"clips": args.clips, "first": args.first, "seconds": args.seconds,
                                    "nets_dir": args.nets_dir, "nets": args.nets}.items() if v is not None}
     sample = {k: v for k, v in {"guidance": args.guidance, "steps": args.steps}.items() if v is not None}
+    sample.update(_interval_overrides(args))
     metrics, report = evaluate_and_report(run, pick_device(args.device), args.out, overrides, _console(), sample)
     print(headline(metrics))
     print(f"wrote {report.parent / 'metrics.json'} and {report}")
@@ -379,6 +394,13 @@ def build_parser() -> argparse.ArgumentParser:
             p.add_argument("--sheet", action="store_true", help="also save a contact sheet PNG (first 30 s)")
             p.add_argument("--visualizer", default=None,
                            help="the look to draw (runs trained with dit.visualizer_label; default: the model's choice)")
+        if name in ("generate", "eval"):
+            p.add_argument("--guidance-interval", type=float, nargs=2, metavar=("LO", "HI"), default=None,
+                           help="guide only at noise levels LO <= t <= HI, t = 1 pure noise "
+                                "(default: the run's sample.guidance_interval)")
+            p.add_argument("--guidance-outside", type=float, default=None, metavar="W",
+                           help="the scale at the other steps: 1 conditional, 0 unconditional "
+                                "(default: the run's sample.guidance_outside)")
         if name == "eval":
             p.add_argument("--run", default=None, help="a trained run folder: score every baseline")
             p.add_argument("--video", default=None, help="any mp4: print its sync metrics as JSON")

@@ -245,6 +245,10 @@ class SampleConfig:
     steps: int = 20
     guidance: float = 3.0
     """Classifier-free guidance scale: 0 = unconditional, 1 = plain conditional."""
+    guidance_interval: list[float] = field(default_factory=lambda: [0.0, 1.0])
+    """[lo, hi]: guide only at noise levels lo <= t <= hi (t = 1 is pure noise); [0, 1] = every step."""
+    guidance_outside: float = 1.0
+    """The scale at the steps outside guidance_interval (1 = plain conditional, 0 = unconditional)."""
     seed: int = 0
     overlap: int = 8
     """Frames shared by neighbouring windows in long-form generation (warm start + Hann cross-fade)."""
@@ -252,6 +256,9 @@ class SampleConfig:
     def __post_init__(self) -> None:
         _require(self.steps >= 1, "sample.steps", f"must be >= 1, got {self.steps}")
         _require(self.guidance >= 0, "sample.guidance", f"must be >= 0, got {self.guidance}")
+        _require(len(self.guidance_interval) == 2 and 0 <= self.guidance_interval[0] <= self.guidance_interval[1] <= 1,
+                 "sample.guidance_interval", f"must be [lo, hi] with 0 <= lo <= hi <= 1, got {self.guidance_interval}")
+        _require(self.guidance_outside >= 0, "sample.guidance_outside", f"must be >= 0, got {self.guidance_outside}")
         _require(self.overlap >= 0, "sample.overlap", f"must be >= 0, got {self.overlap}")
 
 

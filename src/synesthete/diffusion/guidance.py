@@ -7,6 +7,10 @@ The two passes are one batch of 2B; the unconditional half sets extra_args[drop_
 (the model's learned null audio) and takes any further conditions to null from `uncond`
 (e.g. {"label": the null-label ids}, to guide on the visualizer label as well). Scale 1 is
 exactly the conditional denoiser and scale 0 exactly the unconditional one (each a single pass).
+
+`interval` (lo, hi) limits guidance to noise levels lo <= t <= hi (Kynkaanniemi et al. 2024,
+"Applying guidance in a limited interval"); at other steps the scale is `outside` (1: the plain
+conditional denoiser, their recipe; 0: the unconditional one). The default (0, 1) guides everywhere.
 """
 
 from typing import Any, Callable
@@ -16,30 +20,42 @@ import torch
 
 class CFGDenoiser:
     def __init__(self, denoiser: Callable[..., torch.Tensor], scale: float, drop_key: str = "drop_audio",
-                 uncond: dict[str, Any] | None = None):
+                 uncond: dict[str, Any] | None = None, interval: tuple[float, float] = (0.0, 1.0),
+                 outside: float = 1.0):
         self.denoiser, self.scale, self.drop_key = denoiser, scale, drop_key
         self.uncond = uncond or {}
+        self.interval, self.outside = interval, outside
+
+    def scale_at(self, t: torch.Tensor) -> float:
+        """The guidance scale at this step (samplers give every item of the batch the same t)."""
+        lo, hi = self.interval
+        if (lo, hi) == (0.0, 1.0):
+            return self.scale                       # no host sync on the common path
+        t = float(t.reshape(-1)[0])
+        eps = 1e-6                                  # float32 times: linspace's 0.8 is 0.80000001
+        return self.scale if lo - eps <= t <= hi + eps else self.outside
 
     @property
     def schedule(self):
         return self.denoiser.schedule
 
     def __call__(self, x: torch.Tensor, t: torch.Tensor, **extra_args) -> torch.Tensor:
-        B = x.shape[0]
-        if self.scale == 1.0:
+        B, scale = x.shape[0], self.scale_at(t)
+        if scale == 1.0:
             return self.denoiser(x, t, **extra_args)
         drop = extra_args.pop(self.drop_key, None)
         drop = torch.zeros(B, dtype=torch.bool, device=x.device) if drop is None else drop
         null = torch.ones(B, dtype=torch.bool, device=x.device)
-        if self.scale == 0.0:
+        if scale == 0.0:
             return self.denoiser(x, t, **{**extra_args, **self.uncond, self.drop_key: null})
         batched = lambda v: torch.is_tensor(v) and v.ndim > 0 and v.shape[0] == B
         extra = {k: torch.cat([v, self.uncond.get(k, v)]) if batched(v) else v for k, v in extra_args.items()}
         extra[self.drop_key] = torch.cat([drop, null])
         cond, uncond = self.denoiser(torch.cat([x, x]), torch.cat([t, t]), **extra).chunk(2)
-        return uncond + self.scale * (cond - uncond)
+        return uncond + scale * (cond - uncond)
 
 
 def cfg_denoiser(denoiser: Callable[..., torch.Tensor], scale: float, drop_key: str = "drop_audio",
-                 uncond: dict[str, Any] | None = None) -> CFGDenoiser:
-    return CFGDenoiser(denoiser, scale, drop_key, uncond)
+                 uncond: dict[str, Any] | None = None, interval: tuple[float, float] = (0.0, 1.0),
+                 outside: float = 1.0) -> CFGDenoiser:
+    return CFGDenoiser(denoiser, scale, drop_key, uncond, interval, outside)

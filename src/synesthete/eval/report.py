@@ -94,7 +94,9 @@ def timeline(path: Path, audio: torch.Tensor, sample_rate: int, fps: int, videos
 
 
 def _sampling(s: dict) -> str:
-    return f"sampled with {s['steps']} {s['sampler']} steps at guidance {s['guidance']:g}"
+    lo, hi = s.get("guidance_interval", [0.0, 1.0])
+    limited = "" if (lo, hi) == (0.0, 1.0) else f" for t in [{lo:g}, {hi:g}], {s['guidance_outside']:g} elsewhere"
+    return f"sampled with {s['steps']} {s['sampler']} steps at guidance {s['guidance']:g}{limited}"
 
 
 def write_report(out_dir: Path, metrics: dict, timelines: list[Path]) -> Path:

@@ -90,7 +90,9 @@ class VideoGenerator:
             guided, extra = denoiser, {"audio": tokens,
                                        "drop_audio": torch.ones(audio.shape[0], dtype=torch.bool, device=self.device)}
         else:
-            guided, extra = cfg_denoiser(denoiser, guidance), {"audio": tokens}
+            s = self.cfg.sample
+            guided = cfg_denoiser(denoiser, guidance, interval=tuple(s.guidance_interval), outside=s.guidance_outside)
+            extra = {"audio": tokens}
         if label is not None:
             extra["label"] = label.expand(audio.shape[0])
         if known is not None and known.shape[1]:
