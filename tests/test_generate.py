@@ -209,6 +209,7 @@ def _bad_files(tmp_path):
     (["--audio", "ok.wav", "--run", "nowhere"], "no run folder"),
     (["--audio", "ok.wav", "--steps", "-3"], "--steps must be >= 1"),
     (["--audio", "ok.wav", "--fps", "0"], "--fps must be >= 1"),
+    (["--audio", "ok.wav", "--guidance-interval", "0.9", "0.1"], "--guidance-interval must be LO HI"),
     (["--audio", "ok.wav", "--size", "15"], "--size must be an even number"),
     (["--audio", "ok.wav", "--duration", "-1"], "--duration must be > 0"),
     (["--audio", "ok.wav", "--start", "9"], "holds no audio samples after 9"),
@@ -224,6 +225,21 @@ def test_bad_input_is_one_line_and_leaves_nothing(tiny_run, tmp_path, capsys, ar
     err = capsys.readouterr().err.strip()
     assert text in err and "\n" not in err and "Traceback" not in err
     assert set(os.listdir(tmp_path)) == before          # no output, no temporary file left
+
+
+def test_guidance_interval_reaches_generate(tiny_run, tmp_path):
+    """Guidance 3 only at t <= 0.1, which 2 steps (t = 1, 0.5) never reach, and the unconditional
+    denoiser elsewhere, draws exactly what guidance 0 draws; guidance 3 everywhere does not."""
+    from synesthete.media import read_av
+
+    src = str(tone(tmp_path / "ok.wav"))
+    common = ["--audio", src, "--steps", "2", "--seed", "1"]
+    assert generate(tiny_run, tmp_path, *common, "--guidance", "0", out="g0.mp4") == 0
+    assert generate(tiny_run, tmp_path, *common, "--guidance", "3", "--guidance-interval", "0", "0.1",
+                    "--guidance-outside", "0", out="limited.mp4") == 0
+    assert generate(tiny_run, tmp_path, *common, "--guidance", "3", out="g3.mp4") == 0
+    g0, limited, g3 = (read_av(tmp_path / n).video for n in ("g0.mp4", "limited.mp4", "g3.mp4"))
+    assert torch.equal(g0, limited) and not torch.equal(g0, g3)
 
 
 @pytest.mark.parametrize("target", ["folder.mp4", "/proc/o.mp4", "locked/o.mp4"])
