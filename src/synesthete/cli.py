@@ -6,7 +6,6 @@ Bad input ends with one line on stderr and exit code 2 (a traceback only with --
 from __future__ import annotations
 
 import argparse
-import dataclasses
 import json
 import os
 import sys
@@ -151,8 +150,7 @@ def cmd_generate(args: argparse.Namespace) -> None:
 
     _check_generate_args(args)
     gen = VideoGenerator.from_run(Path(args.run), pick_device(args.device))
-    if limits := _interval_overrides(args):
-        gen.cfg = dataclasses.replace(gen.cfg, sample=dataclasses.replace(gen.cfg.sample, **limits))
+    gen.resample(**_interval_overrides(args))
     gen.visualizer_label(args.visualizer)   # a run trained without labels: one line, before any output
     d = gen.cfg.data
     if args.audio is not None:

@@ -79,8 +79,7 @@ def evaluate_run(run: Path, device: torch.device, overrides: dict | None = None,
     `on_videos(i, clip, videos, data_config)` sees each song's videos by baseline (for plots).
     """
     gen = VideoGenerator.from_run(run, device)
-    if sample:
-        gen.cfg = dataclasses.replace(gen.cfg, sample=dataclasses.replace(gen.cfg.sample, **sample))
+    gen.resample(**(sample or {}))
     cfg = gen.cfg
     opts = dataclasses.replace(cfg.eval, **(overrides or {}))
     d = dataclasses.replace(cfg.data, seconds=opts.seconds)

@@ -6,7 +6,7 @@ sampled in order and streamed out as they finish (infer.windows has the plan and
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Callable, Iterator, Protocol
 
@@ -57,6 +57,11 @@ class VideoGenerator:
     def takes_visualizer(self) -> bool:
         """Whether the DiT was trained with visualizer labels (dit.visualizer_label)."""
         return self.model.dit.label_embedder is not None
+
+    def resample(self, **fields) -> None:
+        """Sample another way from now on: `sample.*` fields (e.g. guidance=5.0), validated as config."""
+        if fields:
+            self.cfg = replace(self.cfg, sample=replace(self.cfg.sample, **fields))
 
     def label_for(self, clip: dict) -> str | None:
         """The visualizer to ask for when generating for `clip`: its own, if the model takes one."""
