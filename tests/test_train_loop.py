@@ -76,6 +76,8 @@ def test_loss_falls_and_checkpoints_are_kept(tmp_path):
     rows = [json.loads(line) for line in (tmp_path / "metrics.jsonl").read_text().splitlines()]
     losses = [r["loss"] for r in rows if "loss" in r]
     assert losses[-1] < 0.05 * losses[0]
+    times = [r["time"] for r in rows]   # wall clock on every row, in order
+    assert times == sorted(times) and times[-1] - times[0] < 3600
     assert [p.name for p in list_checkpoints(tmp_path / "toy")] == ["step_000060", "step_000080", "step_000100"]
     assert (tmp_path / "toy" / "best" / "model.safetensors").exists()
     state = read_state(final)

@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import netrc
 import os
+import time
 from pathlib import Path
 from typing import Any
 
@@ -52,7 +53,9 @@ class Tracker:
     def log(self, step: int, values: dict[str, Any]) -> None:
         if not self.enabled:
             return
-        row = {"stage": self.stage, "step": step, **values}
+        # wall-clock seconds (Unix time) on every row: stage durations and step rates come from
+        # the file alone, as in W&B's _timestamp
+        row = {"stage": self.stage, "step": step, "time": round(time.time(), 3), **values}
         with self.path.open("a") as f:
             f.write(json.dumps(row) + "\n")
         if self._wandb is not None:
