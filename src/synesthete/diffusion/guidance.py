@@ -55,7 +55,5 @@ class CFGDenoiser:
         return uncond + scale * (cond - uncond)
 
 
-def cfg_denoiser(denoiser: Callable[..., torch.Tensor], scale: float, drop_key: str = "drop_audio",
-                 uncond: dict[str, Any] | None = None, interval: tuple[float, float] = (0.0, 1.0),
-                 outside: float = 1.0) -> CFGDenoiser:
-    return CFGDenoiser(denoiser, scale, drop_key, uncond, interval, outside)
+cfg_denoiser = CFGDenoiser
+"""The public name: a guided denoiser is built with the same arguments as CFGDenoiser."""
