@@ -7,6 +7,7 @@ import json
 import numpy as np
 import pytest
 
+from synesthete import jsonout
 from synesthete.cli import main as cli_main
 from synesthete.eval.compare import CompareError, compare, comparison_table
 
@@ -71,6 +72,13 @@ def test_compare_cli(pair, tmp_path, capsys):
     assert cli_main(["compare", str(tmp_path / "a"), str(pb), "--json"]) == 0      # a run folder or a file
     out = json.loads(capsys.readouterr().out)
     assert out["songs"] == 12 and out["rows"][0]["statistic"] == "model av_align"
+    gap = copy.deepcopy(pair[1])                   # a song with nothing to score: NaN, written as null
+    gap["per_clip"]["model"][0]["beat_f1"] = float("nan")
+    pb.write_text(jsonout.dumps(gap))
+    assert "NaN" not in pb.read_text()
+    assert cli_main(["compare", str(tmp_path / "a"), str(pb), "--json"]) == 0
+    beat = next(r for r in json.loads(capsys.readouterr().out)["rows"] if r["statistic"] == "model beat_f1")
+    assert beat["songs"] == 11                     # read back as NaN and left out, not a crash
     (tmp_path / "bad.json").write_text("{}")
     for argv, text in ((["compare", str(pb), str(tmp_path / "none")], "no metrics.json"),
                        (["compare", str(pb), str(tmp_path / "bad.json")], "not a synesthete eval metrics.json")):

@@ -266,3 +266,50 @@ def test_by_visualizer_splits_the_songs_by_look():
     assert "| strobe | 2 | 0.700 | 0.700 | +0.400 | +0.400 |" in table      # truth - mismatched, model - shuffled
     assert "| tunnel | 1 | 0.800 | 0.700 | +0.000 | +0.100 |" in table
     assert "model - null" not in table                                        # no null audio scored here
+
+
+def _strict_json(text: str):
+    """Parse as RFC 8259 JSON: NaN / Infinity are refused, as JavaScript's JSON.parse would."""
+    import json
+
+    def refuse(token):
+        raise ValueError(f"not JSON: {token}")
+    return json.loads(text, parse_constant=refuse)
+
+
+def test_eval_video_cli_scores_any_mp4_as_strict_json(clicks, tmp_path, capsys):
+    """`synesthete eval --video`: a synced mp4 scores high, the same 4 frames late low, a silent
+    track gives null (not NaN) where there is nothing to score, a video without audio is one line."""
+    from synesthete.cli import main as cli_main
+    from synesthete.media import write_av
+
+    frames, audio, _ = clicks
+    track = torch.from_numpy(audio)[None]
+    write_av(tmp_path / "synced.mp4", jumping_square(frames), FPS, track, SR)
+    write_av(tmp_path / "late.mp4", jumping_square(frames, shift=4), FPS, track, SR)
+    write_av(tmp_path / "mute.mp4", jumping_square(frames), FPS)
+    write_av(tmp_path / "silent.mp4", jumping_square(frames), FPS, torch.zeros_like(track), SR)
+    scores = {}
+    for name in ("synced", "late", "silent"):
+        assert cli_main(["eval", "--video", str(tmp_path / f"{name}.mp4")]) == 0
+        scores[name] = _strict_json(capsys.readouterr().out)
+    # h264 adds a few small motion peaks of its own (0.67 here against 1.0 on the raw frames)
+    assert scores["synced"]["av_align"] > 0.5 and scores["late"]["av_align"] < 0.2
+    assert scores["synced"]["onset_f1"] == 1.0 and scores["late"]["onset_f1"] == 0.0
+    assert scores["synced"]["fps"] == FPS and scores["synced"]["frames"] == T
+    assert scores["synced"]["audio_onsets"] == len(frames)
+    assert scores["synced"]["offset_ms"] == 0.0 and scores["late"]["offset_ms"] == 4 * 1000 / FPS   # 4 frames late
+    silent = scores["silent"]
+    assert silent["audio_onsets"] == 0 and silent["onset_f1"] is None and silent["tempo_bpm"] is None
+    assert cli_main(["eval", "--video", str(tmp_path / "mute.mp4")]) == 2
+    err = capsys.readouterr().err.strip()
+    assert "no audio track" in err and "\n" not in err
+
+
+def test_json_output_writes_null_for_nan():
+    from synesthete import jsonout
+
+    value = {"a": float("nan"), "b": [np.float32(1.5), np.float64(np.inf)], "c": np.int64(3),
+             "d": torch.tensor([1.0, float("nan")]), "e": None, "f": True, "g": "x"}
+    assert _strict_json(jsonout.dumps(value)) == {"a": None, "b": [1.5, None], "c": 3, "d": [1.0, None],
+                                                  "e": None, "f": True, "g": "x"}

@@ -199,9 +199,9 @@ def _bad_files(tmp_path):
 @pytest.mark.parametrize("args, text", [
     (["--audio", "missing.wav"], "no such file"),
     (["--audio", "empty.wav"], "is empty"),
-    (["--audio", "text.wav"], "cannot decode audio"),
+    (["--audio", "text.wav"], "cannot decode audio from"),
     (["--audio", "truncated.ogg"], "truncated.ogg"),
-    (["--audio", "mute.mp4"], "cannot decode audio"),
+    (["--audio", "mute.mp4"], "mute.mp4: it has no audio stream"),
     (["--audio", "nan.wav"], "NaN or infinite"),
     (["--audio", "inf.wav"], "NaN or infinite"),
     (["--audio", "ok.wav", "--out", "no/such/dir/o.mp4"], "does not exist"),

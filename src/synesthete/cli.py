@@ -6,12 +6,12 @@ Bad input ends with one line on stderr and exit code 2 (a traceback only with --
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import sys
 from pathlib import Path
 from typing import Callable
 
+from synesthete import jsonout
 from synesthete.config import Config, ConfigError, load_config
 
 
@@ -55,7 +55,7 @@ def cmd_preview(args: argparse.Namespace) -> None:
         contact_sheet(stem.with_suffix(".png"), clip["video"], clip["audio"], d.fps, d.sample_rate,
                       clip["events"], title=title)
         truth = {"meta": meta, "events": {k: v.tolist() for k, v in clip["events"].items()}}
-        stem.with_suffix(".json").write_text(json.dumps(truth, indent=1))
+        stem.with_suffix(".json").write_text(jsonout.dumps(truth, indent=1))
     print(f"wrote {args.n} clips (mp4 + png + json) to {out}")
 
 
@@ -72,7 +72,7 @@ def cmd_bench_data(args: argparse.Namespace) -> None:
         print(f"{name:>12} workers={w}: {cps:6.1f} clips/s", file=sys.stderr)
 
     result = bench_data(cfg.data, clips=args.clips, workers=workers, on_result=report)
-    print(json.dumps(result, indent=2))
+    print(jsonout.dumps(result, indent=2))
 
 
 def _check_all(checks: list[tuple[bool, str]]) -> None:
@@ -200,7 +200,7 @@ def cmd_bench_train(args: argparse.Namespace) -> None:
     from synesthete.device import pick_device
 
     cfg = _config(args)
-    print(json.dumps(bench_train(cfg, pick_device(cfg.device), repeats=args.repeats), indent=2))
+    print(jsonout.dumps(bench_train(cfg, pick_device(cfg.device), repeats=args.repeats), indent=2))
 
 
 def cmd_bench_generate(args: argparse.Namespace) -> None:
@@ -230,7 +230,7 @@ def cmd_bench_generate(args: argparse.Namespace) -> None:
     result = bench_generate(Path(args.run), pick_device(args.device), seconds=args.seconds, settings=settings,
                             memory=memory, on_result=report)
     result["threads"] = args.threads
-    print(json.dumps(result, indent=2))
+    print(jsonout.dumps(result, indent=2))
 
 
 def cmd_eval(args: argparse.Namespace) -> None:
@@ -239,7 +239,7 @@ def cmd_eval(args: argparse.Namespace) -> None:
     if (args.run is None) == (args.video is None):
         raise UsageError("give either --run RUN or --video FILE.mp4")
     if args.video is not None:
-        print(json.dumps(_eval_video(args), indent=2))
+        print(jsonout.dumps(_eval_video(args), indent=2))
         return
     from synesthete.device import pick_device
     from synesthete.eval.report import evaluate_and_report, headline
@@ -271,7 +271,7 @@ def cmd_compare(args: argparse.Namespace) -> None:
         result = compare(load_metrics(args.a), load_metrics(args.b), names=(args.a, args.b))
     except CompareError as e:
         raise UsageError(str(e)) from e
-    print(json.dumps(result, indent=1) if args.json else comparison_table(result))
+    print(jsonout.dumps(result, indent=1) if args.json else comparison_table(result))
 
 
 def cmd_pool(args: argparse.Namespace) -> None:
@@ -287,7 +287,7 @@ def cmd_pool(args: argparse.Namespace) -> None:
     except CompareError as e:
         raise UsageError(str(e)) from e
     if args.json:
-        print(json.dumps({k: v for k, v in pooled.items() if k != "per_clip"}, indent=1))
+        print(jsonout.dumps({k: v for k, v in pooled.items() if k != "per_clip"}, indent=1))
         return
     print(f"{', '.join(pooled['runs'])}: {pooled['songs']} songs from {', '.join(pooled['parts'])}\n")
     print(intervals_table(pooled["intervals"]) + "\n")
@@ -326,7 +326,8 @@ def _eval_video(args: argparse.Namespace) -> dict:
         "frames": int(clip.video.shape[0]),
         "seconds": float(clip.video.shape[0] / fps),
         "audio_onsets": int(len(onsets)),
-        "tempo_bpm": float(librosa.feature.tempo(y=audio.reshape(-1).numpy(), sr=sr)[0]),
+        # librosa's tempo prior answers 120 bpm for silence: no onsets, no tempo
+        "tempo_bpm": float(librosa.feature.tempo(y=audio.reshape(-1).numpy(), sr=sr)[0]) if len(onsets) else None,
         "note": "onset_f1 scores motion peaks against librosa onsets (no ground truth for an arbitrary video)",
     }
 

@@ -7,6 +7,7 @@ write never leaves a half-written file at the path the user named.
 from __future__ import annotations
 
 import os
+import re
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
@@ -224,9 +225,15 @@ class AudioReader:
 
 
 def _reason(e: Exception) -> str:
-    """The first line of a decoder's message (torchcodec passes FFmpeg's words through)."""
+    """A decoder's message in a user's words: the two common cases named, else its first line
+    without the C++ source location torchcodec puts in front of FFmpeg's words."""
     text = str(e).strip()
-    return text.splitlines()[0] if text else e.__class__.__name__
+    if "best audio stream is unknown" in text:
+        return "it has no audio stream"
+    if "Could not open input file" in text:
+        return "permission denied" if "Permission denied" in text else "FFmpeg cannot read it as audio or video"
+    line = text.splitlines()[0] if text else e.__class__.__name__
+    return re.sub(r"^.*?\.cpp:\d+, ", "", line)
 
 
 def read_av(path: str | Path) -> AVClip:

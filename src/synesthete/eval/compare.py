@@ -35,6 +35,11 @@ def load_metrics(path: str | Path) -> dict:
                        if not isinstance(m, dict) or k not in m]
             if missing:
                 raise CompareError(f"{candidate} is not a synesthete eval metrics.json (no {', '.join(missing)})")
+            # a metric with nothing to score is written as null (jsonout); in memory it is NaN again
+            nan = float("nan")
+            m["per_clip"] = {b: [{k: nan if v is None else v for k, v in row.items()} for row in rows]
+                             for b, rows in m["per_clip"].items()}
+            m["results"] = {b: {k: nan if v is None else v for k, v in r.items()} for b, r in m["results"].items()}
             return m
     raise FileNotFoundError(f"no metrics.json at {p} (make one with: uv run synesthete eval --run RUN)")
 

@@ -5,7 +5,6 @@
 
 from __future__ import annotations
 
-import json
 import math
 from pathlib import Path
 
@@ -16,6 +15,7 @@ import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 import torch  # noqa: E402
 
+from synesthete import jsonout  # noqa: E402
 from synesthete.eval.av_align import audio_onset_times, flow_magnitude, video_peak_frames  # noqa: E402
 from synesthete.eval.breakdown import by_visualizer, by_visualizer_table  # noqa: E402
 from synesthete.eval.runner import HEADLINE, evaluate_run  # noqa: E402
@@ -101,7 +101,7 @@ def _sampling(s: dict) -> str:
 
 def write_report(out_dir: Path, metrics: dict, timelines: list[Path]) -> Path:
     out_dir.mkdir(parents=True, exist_ok=True)
-    (out_dir / "metrics.json").write_text(json.dumps(metrics, indent=1, default=float))
+    (out_dir / "metrics.json").write_text(jsonout.dumps(metrics, indent=1))
     bars = bar_charts(metrics, out_dir / "metrics_bars.png")
     lines = [
         f"# Evaluation of {metrics['run']}",

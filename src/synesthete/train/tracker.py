@@ -6,12 +6,13 @@ otherwise stays disabled; tests and CI never touch the network.
 
 from __future__ import annotations
 
-import json
 import netrc
 import os
 import time
 from pathlib import Path
 from typing import Any
+
+from synesthete import jsonout
 
 
 def _wandb_configured() -> bool:
@@ -57,7 +58,7 @@ class Tracker:
         # the file alone, as in W&B's _timestamp
         row = {"stage": self.stage, "step": step, "time": round(time.time(), 3), **values}
         with self.path.open("a") as f:
-            f.write(json.dumps(row) + "\n")
+            f.write(jsonout.dumps(row) + "\n")
         if self._wandb is not None:
             self._wandb.log({f"{self.stage}/{k}": v for k, v in values.items()}, step=step)
 
