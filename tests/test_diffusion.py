@@ -5,7 +5,7 @@ import math
 import pytest
 import torch
 
-from synesthete.diffusion import (CosineSchedule, FlowSchedule, cfg_denoiser, default_schedule,
+from synesthete.diffusion import (CosineSchedule, FlowSchedule, SelfConditioned, cfg_denoiser, default_schedule,
                                   sample_ddim, sample_euler_flow, timesteps, to_denoiser, training_loss)
 from synesthete.config import ConfigError, load_config
 from synesthete.diffusion.objectives import training_target
@@ -129,6 +129,47 @@ def test_training_loss_condition_dropout():
     forced = torch.ones(4000, dtype=torch.bool)
     training_loss(model_fn, torch.zeros(4000, 2), "v", {"drop_audio": forced}, generator=gen(0), p_uncond=0.25)
     assert seen["drop"].all()
+
+
+def test_training_loss_self_cond_feeds_a_gradient_free_estimate_on_half_the_steps():
+    calls = []
+    def model_fn(x, t, x_self_cond=None):
+        calls.append((x_self_cond, torch.is_grad_enabled()))
+        return x * w
+    w = torch.ones((), requires_grad=True)
+    x0 = torch.randn(3, 2, generator=gen(0))
+    used = 0
+    for seed in range(40):
+        calls.clear()
+        loss = training_loss(model_fn, x0, "flow", generator=gen(seed), self_cond=True)
+        loss.backward()
+        if len(calls) == 2:                      # estimate first (no gradient), then the trained pass with it
+            (first, grad_first), (given, grad_given) = calls
+            assert first is None and not grad_first and grad_given
+            assert given is not None and not given.requires_grad and given.shape == x0.shape
+            used += 1
+        else:
+            assert calls == [(None, True)]
+    assert 10 < used < 30                        # a fair coin per step
+    calls.clear()
+    training_loss(model_fn, x0, "flow", generator=gen(0))
+    assert calls == [(None, True)]               # off: one pass, no x_self_cond argument at all
+
+
+def test_self_conditioned_sampler_hands_each_step_the_previous_estimate():
+    seen = []
+    def denoiser(x, t, drop=None, x_self_cond=None):
+        seen.append(None if x_self_cond is None else x_self_cond.clone())
+        return torch.full_like(x, float(t[0]))   # a different "estimate" at every step
+    denoiser.schedule = FlowSchedule()
+    sample_euler_flow(SelfConditioned(denoiser), torch.randn(2, 3, generator=gen(1)), 4)
+    assert seen[0] is None                       # the first step has none (the model sees zeros)
+    for i, prev in enumerate(seen[1:]):
+        assert torch.equal(prev, torch.full((2, 3), 1.0 - 0.25 * i))
+    seen.clear()                                 # outside guidance: both halves of its batch get the same
+    sample_euler_flow(SelfConditioned(cfg_denoiser(denoiser, 3.0, drop_key="drop")),
+                      torch.randn(2, 3, generator=gen(1)), 2)
+    assert seen[0] is None and seen[1].shape == (4, 3) and torch.equal(seen[1][:2], seen[1][2:])
 
 
 # ----------------------------------------------------------------------------- samplers

@@ -291,6 +291,16 @@ def test_dit_visualizer_label_conditions_and_none_is_the_null_label():
     assert tiny_dit().label_embedder is None                                    # off by default
 
 
+def test_dit_self_cond_sees_its_previous_estimate_and_none_is_zeros():
+    model = tiny_dit(self_cond=True)
+    randomize_zeroed(model)
+    x, t, a = dit_inputs()
+    with torch.no_grad():
+        assert torch.equal(model(x, t, a), model(x, t, a, x_self_cond=torch.zeros_like(x)))
+        assert (model(x, t, a, x_self_cond=torch.randn(x.shape, generator=gen(4))) - model(x, t, a)).abs().max() > 1e-3
+    assert model.x_embedder.in_channels == 2 * x.shape[2] and tiny_dit().x_embedder.in_channels == x.shape[2]
+
+
 def test_dit_label_embeddings_start_at_unit_scale():
     """N(0, 1) rows, so labels differ in the adaLN input from step 0 (at DiT's N(0, 0.02) they
     were ~1% of the timestep embedding and stayed small for thousands of steps)."""

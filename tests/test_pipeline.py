@@ -98,6 +98,24 @@ def test_generation_is_deterministic_and_the_right_length(tiny_run):
     assert silent.shape == a.shape
 
 
+def test_a_self_conditioned_dit_gets_its_previous_estimate_at_every_step_but_the_first(tiny_run):
+    from dataclasses import replace
+
+    from synesthete.train.builders import build_denoiser
+
+    gen = VideoGenerator.from_run(tiny_run / "runs" / "tiny", torch.device("cpu"))
+    cfg = replace(gen.cfg, dit=replace(gen.cfg.dit, self_cond=True))
+    gen.model = build_denoiser(cfg).eval()
+    seen = []
+    gen.model.dit.register_forward_pre_hook(lambda m, args, kwargs: seen.append(kwargs.get("x_self_cond")),
+                                            with_kwargs=True)
+    video = gen.generate(torch.randn(1, 16000) * 0.1, seed=3, steps=3)
+    windows = [seen[i:i + 3] for i in range(0, len(seen), 3)]     # 3 sampler steps per window
+    assert video.shape[0] == 16 and len(seen) % 3 == 0 and len(windows) >= 2
+    for first, *later in windows:                                    # each window starts afresh
+        assert first is None and all(s is not None and s.shape[0] == 2 for s in later)   # guided: 2 halves
+
+
 def test_generate_cli(tiny_run, tmp_path, capsys):
     src = tmp_path / "song.mp4"
     t = torch.arange(24000) / 16000

@@ -215,6 +215,10 @@ class DiTConfig:
     t_shift: float = 1.0
     """Training noise levels t = s u / (1 + (s - 1) u), u ~ U(0, 1) (SD3's timestep shift,
     Esser et al. 2024): s > 1 trains more at high noise, where sampling sets the global look."""
+    self_cond: bool = False
+    """Self-conditioning (Chen et al. 2022, "Analog Bits"): the DiT also sees its own previous
+    estimate of the clean latents, from the sampler's last step (in training, from a gradient-free
+    pass on half the steps), so each step refines a picture instead of starting over."""
     reuse: int = 2
     """Steps that train on each rendered + VAE-encoded batch (with fresh noise each time)."""
     train: TrainConfig = field(default_factory=lambda: TrainConfig(steps=3000, batch=4, lr=3e-4, workers=None))

@@ -69,7 +69,7 @@ def bench_train(cfg: Config, device: torch.device, repeats: int = 5) -> dict:
         def dit_step():
             with autocast(device, on):
                 loss = training_loss(dit, lat, cfg.dit.objective, {"audio": audio}, torch.Generator().manual_seed(1),
-                                     p_uncond=cfg.dit.cond_drop)
+                                     p_uncond=cfg.dit.cond_drop, self_cond=cfg.dit.self_cond)
             dopt.zero_grad(set_to_none=True)
             loss.backward()
             dopt.step()

@@ -41,13 +41,16 @@ def training_loss(model_fn: Callable[..., torch.Tensor], x0: torch.Tensor, objec
                   extra_args: dict | None = None, generator: torch.Generator | None = None,
                   schedule: NoiseSchedule | None = None, p_uncond: float = 0.0,
                   drop_key: str = "drop_audio", t: torch.Tensor | None = None,
-                  t_shift: float = 1.0) -> torch.Tensor:
+                  t_shift: float = 1.0, self_cond: bool = False) -> torch.Tensor:
     """Simple diffusion loss E_{t~U[0,1], eps}[ ||model_fn(x_t, t) - target||^2 ] (Ho et al. 2020, eq. 14).
 
     t_shift s > 1 draws more high noise levels: t = s u / (1 + (s - 1) u), u ~ U[0, 1] (SD3's
     shift, Esser et al. 2024). t (unless given: fixed times [B] for a validation loss on a grid), noise and the
     conditioning-dropout mask (p_uncond, passed as extra_args[drop_key], OR-ed with any mask
     already there) are drawn from `generator` (on the generator's device, then moved to x0's).
+    self_cond: on half the steps (a coin from `generator`) the backbone first estimates x0 without
+    gradients and then gets that estimate as `x_self_cond` (Chen et al. 2022, "Analog Bits");
+    on the other half it gets none, as at a sampler's first step.
     Returns the mean squared error in float32 (a scalar).
     """
     schedule = schedule or default_schedule(objective)
@@ -63,6 +66,9 @@ def training_loss(model_fn: Callable[..., torch.Tensor], x0: torch.Tensor, objec
         drop = (torch.rand(B, generator=generator, device=gen_device) < p_uncond).to(device)
         extra[drop_key] = drop | extra[drop_key] if extra.get(drop_key) is not None else drop
     x_t = schedule.q_sample(x0, t, noise)
+    if self_cond and float(torch.rand((), generator=generator, device=gen_device)) < 0.5:
+        with torch.no_grad():
+            extra["x_self_cond"] = Denoiser(model_fn, objective, schedule)(x_t, t, **extra)
     pred = model_fn(x_t, t, **extra)
     return F.mse_loss(pred.float(), training_target(objective, schedule, x0, noise, t).float())
 

@@ -14,7 +14,7 @@ import torch
 
 from synesthete.config import Config
 from synesthete.device import frame_chunk
-from synesthete.diffusion import cfg_denoiser, sample_ddim, sample_euler_flow, to_denoiser
+from synesthete.diffusion import SelfConditioned, cfg_denoiser, sample_ddim, sample_euler_flow, to_denoiser
 from synesthete.diffusion.warm_start import warm_start
 from synesthete.infer.windows import blend, crossfade_weights, next_window_start
 from synesthete.models import AudioDiT, SpatialVAE
@@ -102,6 +102,8 @@ class VideoGenerator:
             extra["label"] = label.expand(audio.shape[0])
         if known is not None and known.shape[1]:
             guided = warm_start(guided, known.to(self.device), crossfade_weights(known.shape[1]))
+        if self.model.dit.self_cond:
+            guided = SelfConditioned(guided)
         sampler = sampler or self.cfg.sample.sampler
         if sampler == "euler":
             return sample_euler_flow(guided, noise.to(self.device), steps, extra_args=extra, callback=callback)

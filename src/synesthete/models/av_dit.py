@@ -21,6 +21,6 @@ class AudioDiT(nn.Module):
 
     def forward(self, x: torch.Tensor, t: torch.Tensor, audio: torch.Tensor,
                 drop_audio: torch.Tensor | None = None, target: torch.Tensor | None = None,
-                label: torch.Tensor | None = None) -> torch.Tensor:
+                label: torch.Tensor | None = None, x_self_cond: torch.Tensor | None = None) -> torch.Tensor:
         tokens, _ = self.audio_encoder(audio)                  # (B, T*k, Da)
-        return self.dit(x, t, tokens, drop_audio, target, label)  # (B, T, Cz, h, w)
+        return self.dit(x, t, tokens, drop_audio, target, label, x_self_cond)  # (B, T, Cz, h, w)

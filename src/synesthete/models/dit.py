@@ -160,18 +160,21 @@ class FinalLayer(nn.Module):
 
 class DiT(nn.Module):
     """Denoiser backbone: forward(x [B,T,Cz,h,w], t [B], audio [B,S,Da], drop_audio [B] bool,
-    target [B] long, label [B] long) -> [B,T,Cz,h,w]. The output's meaning (eps / v / x0 / flow velocity) is
+    target [B] long, label [B] long, x_self_cond [B,T,Cz,h,w] (with self_cond)) -> [B,T,Cz,h,w]. The output's meaning (eps / v / x0 / flow velocity) is
     set by the wrapper in diffusion.objectives, never here. Works for any T and any h, w
     divisible by patch_size (positions are sin-cos, computed on the fly).
     """
 
     def __init__(self, in_channels: int = 8, patch_size: int = 2, hidden_size: int = 128,
                  depth: int = 4, num_heads: int = 4, mlp_ratio: float = 4.0, audio_dim: int = 128,
-                 audio_tokens_per_frame: int = 1, num_targets: int = 2, num_labels: int = 0):
+                 audio_tokens_per_frame: int = 1, num_targets: int = 2, num_labels: int = 0,
+                 self_cond: bool = False):
         super().__init__()
         self.in_channels, self.out_channels = in_channels, in_channels
         self.patch_size, self.hidden_size = patch_size, hidden_size
-        self.x_embedder = nn.Conv2d(in_channels, hidden_size, patch_size, stride=patch_size)
+        # self-conditioning: the previous x0 estimate enters beside x_t as C more input channels
+        self.self_cond = self_cond
+        self.x_embedder = nn.Conv2d(in_channels * (2 if self_cond else 1), hidden_size, patch_size, stride=patch_size)
         self.t_embedder = TimestepEmbedder(hidden_size)
         self.target_embedder = nn.Embedding(num_targets, hidden_size)  # 0 = video; 1 reserved for audio
         self.audio_embedder = AudioEmbedder(audio_dim, hidden_size, audio_tokens_per_frame)
@@ -216,12 +219,14 @@ class DiT(nn.Module):
 
     def forward(self, x: torch.Tensor, t: torch.Tensor, audio: torch.Tensor,
                 drop_audio: torch.Tensor | None = None, target: torch.Tensor | None = None,
-                label: torch.Tensor | None = None) -> torch.Tensor:
+                label: torch.Tensor | None = None, x_self_cond: torch.Tensor | None = None) -> torch.Tensor:
         B, T, C, H, W = x.shape
         p = self.patch_size
         h, w = H // p, W // p
         if target is None:
             target = torch.zeros(B, dtype=torch.long, device=x.device)
+        if self.self_cond:       # no estimate yet (first step, or half the training steps): zeros
+            x = torch.cat([x, torch.zeros_like(x) if x_self_cond is None else x_self_cond.to(x.dtype)], dim=2)
         x = self.x_embedder(rearrange(x, "b t c h w -> (b t) c h w"))            # (B*T, D, h, w)
         x = rearrange(x, "(b t) d h w -> b t (h w) d", b=B)                       # (B, T, N, D)
         pos = spatial_pos_embed(h, w, self.hidden_size, x.device)[None, None]     # (1, 1, N, D)

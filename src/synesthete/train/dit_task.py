@@ -79,7 +79,7 @@ class DiTTask:
         set_latent_stats(self.vae, stats)
         self.model = build_denoiser(cfg)
         self.train_cfg = cfg.dit.train
-        self.compat_keys = ["dit.size", "dit.audio_dim", "dit.objective", "dit.visualizer_label", "dit.audio_chroma",
+        self.compat_keys = ["dit.size", "dit.audio_dim", "dit.objective", "dit.visualizer_label", "dit.audio_chroma", "dit.self_cond",
                             "vae.size", "vae.latent_channels",
                             "data.sample_rate", "data.fps", "data.size"]
         self.clips_per_step = cfg.dit.train.batch
@@ -103,7 +103,7 @@ class DiTTask:
             extra["label"] = torch.where(drop, visualizer_index(None), label).to(self.device)
         loss = training_loss(model, batch["latents"], self.cfg.dit.objective,
                              extra_args=extra, generator=gen, p_uncond=self.cfg.dit.cond_drop,
-                             t_shift=self.cfg.dit.t_shift)
+                             t_shift=self.cfg.dit.t_shift, self_cond=self.cfg.dit.self_cond)
         return loss, {}
 
     def validation_clips(self) -> list[dict]:
