@@ -218,7 +218,8 @@ class DiTConfig:
     self_cond: bool = False
     """Self-conditioning (Chen et al. 2022, "Analog Bits"): the DiT also sees its own previous
     estimate of the clean latents, from the sampler's last step (in training, from a gradient-free
-    pass on half the steps), so each step refines a picture instead of starting over."""
+    pass on half the steps), so each step refines a picture instead of starting over. The
+    validation loss scores its first-step path (no estimate yet)."""
     reuse: int = 2
     """Steps that train on each rendered + VAE-encoded batch (with fresh noise each time)."""
     train: TrainConfig = field(default_factory=lambda: TrainConfig(steps=3000, batch=4, lr=3e-4, workers=None))
