@@ -2,10 +2,11 @@
 
     uv run python scripts/compile_probe.py [--config standard] [--model vae|dit] [--steps 30]
 
-Times one optimiser step (forward, loss, backward, AdamW) of the configured VAE (its loss
-included) or audio encoder + DiT on fixed random tensors of the training shapes, first eagerly and
-then under `torch.compile` (inductor), in one process; prints one JSON object with the first
-compiled step (compilation included) and the median and fastest of `steps` timed steps each.
+Times the training steps `synesthete bench-train` times (`bench.train.training_steps`: forward,
+loss, backward, AdamW of the configured VAE or audio encoder + DiT on fixed random tensors of the
+training shapes, fp32), first eagerly and then under `torch.compile` (inductor), in one process;
+prints one JSON object with the first compiled step (compilation included) and the median and
+fastest of `steps` timed steps each.
 Speed does not depend on the weights, so no run is needed.
 """
 
@@ -16,55 +17,16 @@ import time
 
 import torch
 
+from synesthete.bench.train import step_times, training_steps
 from synesthete.config import load_config
-from synesthete.diffusion import training_loss
-from synesthete.train.builders import build_denoiser, build_vae, build_vae_loss
 
 
-def make_step(cfg, model_name: str, compiled: bool):
-    """A closure running one training step of a fresh model, eager or compiled."""
-    g = torch.Generator().manual_seed(0)
-    if model_name == "vae":
-        vae, loss_fn = build_vae(cfg, with_critic=False), build_vae_loss(cfg)
-        opt = torch.optim.AdamW(vae.parameters(), 1e-4)
-        crop = cfg.vae.crop or cfg.data.size
-        x = torch.rand(cfg.vae.train.batch * cfg.vae.frames_per_clip, 3, crop, crop, generator=g) * 2 - 1
-        fwd, loss = (torch.compile(vae), torch.compile(loss_fn)) if compiled else (vae, loss_fn)
-
-        def step():
-            x_hat, mean, logvar = fwd(x)
-            total, _ = loss(x_hat, x, mean, logvar)
-            opt.zero_grad(set_to_none=True)
-            total.backward()
-            opt.step()
-        return step
-    dit = build_denoiser(cfg)
-    opt = torch.optim.AdamW(dit.parameters(), 1e-4)
-    d, b = cfg.data, cfg.dit.train.batch
-    lat = torch.randn(b, d.frames, cfg.vae.latent_channels, d.size // 16, d.size // 16, generator=g)
-    audio = torch.randn(b, 1, d.samples, generator=g) * 0.1
-    model = torch.compile(dit) if compiled else dit
-
-    def step():
-        total = training_loss(model, lat, cfg.dit.objective, {"audio": audio}, torch.Generator().manual_seed(1),
-                              p_uncond=cfg.dit.cond_drop)
-        opt.zero_grad(set_to_none=True)
-        total.backward()
-        opt.step()
-    return step
-
-
-def time_step(step, steps: int) -> dict:
+def time_step(step, steps: int, device: torch.device) -> dict:
+    """The first call (compilation included) apart, then the median and fastest of `steps` more."""
     t0 = time.perf_counter()
     step()
     first = time.perf_counter() - t0
-    for _ in range(2):
-        step()
-    times = []
-    for _ in range(steps):
-        t0 = time.perf_counter()
-        step()
-        times.append(time.perf_counter() - t0)
+    times = step_times(step, steps, device)
     return {"first_s": round(first, 2), "median_s": round(statistics.median(times), 4), "min_s": round(min(times), 4)}
 
 
@@ -75,9 +37,11 @@ def main():
     ap.add_argument("--steps", type=int, default=30, help="timed steps after 3 untimed ones")
     args = ap.parse_args()
     cfg = load_config(args.config)
+    device = torch.device("cpu")
     result = {"config": args.config, "model": args.model, "threads": torch.get_num_threads(), "torch": torch.__version__}
-    for mode in ("eager", "compiled"):
-        result[mode] = time_step(make_step(cfg, args.model, mode == "compiled"), args.steps)
+    for mode, wrap in (("eager", lambda m: m), ("compiled", torch.compile)):
+        steps = training_steps(cfg, device, wrap=wrap)      # the steps `synesthete bench-train` times
+        result[mode] = time_step(steps.vae if args.model == "vae" else steps.dit, args.steps, device)
     print(json.dumps(result, indent=1))
 
 

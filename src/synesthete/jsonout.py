@@ -16,9 +16,9 @@ def finite_or_null(obj: Any) -> Any:
         return {k: finite_or_null(v) for k, v in obj.items()}
     if isinstance(obj, (list, tuple)):
         return [finite_or_null(v) for v in obj]
-    if hasattr(obj, "tolist") and not isinstance(obj, (str, bytes)):   # numpy / torch scalars and arrays
+    if hasattr(obj, "tolist"):              # numpy / torch scalars and arrays
         return finite_or_null(obj.tolist())
-    if isinstance(obj, bool) or obj is None or isinstance(obj, str):
+    if obj is None or isinstance(obj, (bool, str)):
         return obj
     if isinstance(obj, numbers.Integral):
         return int(obj)
