@@ -346,22 +346,25 @@ def _add_config_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("overrides", nargs="*", metavar="key.sub=value", help="config overrides, e.g. data.size=64")
 
 
+COMMANDS: dict[str, tuple[Callable, str]] = {
+    "preview": (cmd_preview, "render procedural clips to mp4 + contact sheets"),
+    "bench-data": (cmd_bench_data, "measure data-engine throughput (JSON)"),
+    "bench-train": (cmd_bench_train, "measure VAE and DiT training throughput, fp32 vs bf16 (JSON)"),
+    "generate": (cmd_generate, "generate a video for an audio file with a trained run"),
+    "eval": (cmd_eval, "score a run's baselines (metrics.json + report.md) or any video's sync (JSON)"),
+    "compare": (cmd_compare, "compare two evaluations of the same songs, model against model (95%% intervals)"),
+    "pool": (cmd_pool, "pool evaluations of one run on different songs into one (95%% intervals, by visualizer)"),
+    "bench-generate": (cmd_bench_generate, "measure generation speed (real-time factor) with its sync metrics (JSON)"),
+}
+"""Subcommand -> (function, one-line help). argparse %-formats help strings: write a percent sign as %%."""
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="synesthete", description=__doc__.splitlines()[0])
     parser.add_argument("--debug", action="store_true", help="show tracebacks")
     sub = parser.add_subparsers(dest="command", required=True)
 
-    commands: dict[str, tuple[Callable, str]] = {
-        "preview": (cmd_preview, "render procedural clips to mp4 + contact sheets"),
-        "bench-data": (cmd_bench_data, "measure data-engine throughput (JSON)"),
-        "bench-train": (cmd_bench_train, "measure VAE and DiT training throughput, fp32 vs bf16 (JSON)"),
-        "generate": (cmd_generate, "generate a video for an audio file with a trained run"),
-        "eval": (cmd_eval, "score a run's baselines (metrics.json + report.md) or any video's sync (JSON)"),
-        "compare": (cmd_compare, "compare two evaluations of the same songs, model against model (95% intervals)"),
-        "pool": (cmd_pool, "pool evaluations of one run on different songs into one (95% intervals, by visualizer)"),
-        "bench-generate": (cmd_bench_generate, "measure generation speed (real-time factor) with its sync metrics (JSON)"),
-    }
-    for name, (fn, help_) in commands.items():
+    for name, (fn, help_) in COMMANDS.items():
         p = sub.add_parser(name, help=help_, description=fn.__doc__)
         p.set_defaults(func=fn)
         if name not in ("generate", "bench-generate", "eval", "compare", "pool"):
