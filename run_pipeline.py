@@ -26,7 +26,7 @@ from synesthete.device import pick_device
 from synesthete.eval.pulse import pulse_stats
 from synesthete.infer import VideoGenerator
 from synesthete.infer.render import render_to_file
-from synesthete.media import MediaError
+from synesthete.media import MediaError, check_mp4_target
 from synesthete.train.checkpoint import CheckpointError, latest_checkpoint
 from synesthete.train.stages import STAGES
 
@@ -84,9 +84,7 @@ def run(args: argparse.Namespace) -> None:
     for s in stages:
         if s not in STAGES:
             raise ConfigError(f"--stages: unknown stage {s!r} (known: {', '.join(STAGES)})")
-    out = Path(args.out)
-    if not out.parent.is_dir():
-        raise MediaError(f"cannot write {out}: folder {out.parent} does not exist")
+    out = check_mp4_target(args.out)
 
     run_dir = Path("runs") / cfg.name
     run_dir.mkdir(parents=True, exist_ok=True)

@@ -6,7 +6,6 @@ Bad input ends with one line on stderr and exit code 2 (a traceback only with --
 from __future__ import annotations
 
 import argparse
-import os
 import sys
 from pathlib import Path
 from typing import Callable
@@ -65,8 +64,11 @@ def cmd_bench_data(args: argparse.Namespace) -> None:
 
     if args.clips < 1:
         raise UsageError(f"--clips must be >= 1, got {args.clips}")
+    items = args.workers.split(",")
+    if not all(w.strip().isdigit() and int(w) >= 1 for w in items):
+        raise UsageError(f"--workers: expected counts >= 1 like 1,2, got {args.workers!r}")
+    workers = tuple(int(w) for w in items)
     cfg = _config(args)
-    workers = tuple(int(w) for w in args.workers.split(","))
 
     def report(name: str, w: int, cps: float) -> None:
         print(f"{name:>12} workers={w}: {cps:6.1f} clips/s", file=sys.stderr)
@@ -118,15 +120,9 @@ def _check_generate_args(args: argparse.Namespace) -> None:
             visualizer_index(args.visualizer)
         except ValueError as e:
             raise UsageError(f"--visualizer: {e}") from None
-    out = Path(args.out)
-    if out.suffix.lower() != ".mp4":
-        raise UsageError(f"--out must name an .mp4 file, got {out}")
-    if not out.parent.is_dir():
-        raise UsageError(f"cannot write {out}: folder {out.parent} does not exist")
-    if out.is_dir():
-        raise UsageError(f"cannot write {out}: it is a folder")
-    if not os.access(out.parent, os.W_OK):
-        raise UsageError(f"cannot write {out}: folder {out.parent} is not writable")
+    from synesthete.media import check_mp4_target
+
+    check_mp4_target(args.out)
     if not Path(args.run).is_dir():
         raise UsageError(f"no run folder {args.run} (train one with: uv run python run_pipeline.py)")
 
@@ -199,6 +195,8 @@ def cmd_bench_train(args: argparse.Namespace) -> None:
     from synesthete.bench.train import bench_train
     from synesthete.device import pick_device
 
+    if args.repeats < 1:
+        raise UsageError(f"--repeats must be >= 1, got {args.repeats}")
     cfg = _config(args)
     print(jsonout.dumps(bench_train(cfg, pick_device(cfg.device), repeats=args.repeats), indent=2))
 
@@ -212,6 +210,8 @@ def cmd_bench_generate(args: argparse.Namespace) -> None:
 
     if args.seconds <= 0:
         raise UsageError(f"--seconds must be > 0, got {args.seconds}")
+    if args.threads < 1:
+        raise UsageError(f"--threads must be >= 1, got {args.threads}")
     settings = []
     for item in args.settings.split(","):
         sampler, _, steps = item.partition(":")
@@ -386,7 +386,7 @@ def build_parser() -> argparse.ArgumentParser:
             p.add_argument("--steps", type=int, default=None, help="sampler steps (default: the run's)")
             p.add_argument("--guidance", type=float, default=None, help="CFG scale (default: the run's)")
             p.add_argument("--sampler", choices=["ddim", "euler"], default=None, help="default: the run's")
-            p.add_argument("--overlap", type=int, default=None, help="frames shared by neighbouring windows")
+            p.add_argument("--overlap", type=int, default=None, help="frames shared by neighbouring windows (at most half a window)")
             p.add_argument("--size", type=int, default=None, help="output frame size in pixels (default: the model's)")
             p.add_argument("--fps", type=int, default=None, help="output frame rate (default: the model's)")
             p.add_argument("--start", type=float, default=0.0, help="start S seconds into the audio")

@@ -25,6 +25,21 @@ def _even(n: int) -> int:
     return n + (n % 2)
 
 
+def check_mp4_target(path: str | Path) -> Path:
+    """`path` as a Path, or a MediaError unless an mp4 can be written there: an .mp4 name, not a folder,
+    in an existing writable folder. Front ends call it before any work, so a typo costs no training."""
+    path = Path(path)
+    if path.suffix.lower() != ".mp4":
+        raise MediaError(f"cannot write {path}: the output must be an .mp4 file")
+    if not path.parent.is_dir():
+        raise MediaError(f"cannot write {path}: folder {path.parent} does not exist")
+    if not os.access(path.parent, os.W_OK):
+        raise MediaError(f"cannot write {path}: folder {path.parent} is not writable")
+    if path.is_dir():
+        raise MediaError(f"cannot write {path}: it is a folder")
+    return path
+
+
 class AVWriter:
     """Streaming mp4 writer (h264 yuv420p + aac): add frames and samples as they are made.
 
@@ -43,15 +58,9 @@ class AVWriter:
         num_channels: int = 1,
         crf: int = 18,
     ):
-        self.path = Path(path)
-        if not self.path.parent.is_dir():
-            raise MediaError(f"cannot write {self.path}: folder {self.path.parent} does not exist")
-        if not os.access(self.path.parent, os.W_OK):
-            raise MediaError(f"cannot write {self.path}: folder {self.path.parent} is not writable")
+        self.path = check_mp4_target(path)
         if height % 2 or width % 2:
             raise MediaError(f"h264 yuv420p needs even frame sizes, got {width}x{height}")
-        if self.path.is_dir():
-            raise MediaError(f"cannot write {self.path}: it is a folder")
         try:
             fd, tmp = tempfile.mkstemp(prefix=f".{self.path.stem}.", suffix=".mp4", dir=self.path.parent)
         except OSError as e:

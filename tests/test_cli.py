@@ -1,0 +1,56 @@
+"""The command line itself: every --help prints its usage (argparse %-formats help strings, so one stray
+'%' breaks it), and bad numbers for the benchmarks are one line and exit 2 before any work."""
+
+import pytest
+
+from synesthete.cli import COMMANDS, main as cli_main
+
+from conftest import run_pipeline  # noqa: E402
+
+SUBCOMMANDS = sorted(COMMANDS)
+
+
+@pytest.mark.parametrize("argv", [["--help"], *([name, "--help"] for name in SUBCOMMANDS)], ids=lambda a: " ".join(a))
+def test_help_prints_usage(argv, capsys):
+    with pytest.raises(SystemExit) as exit_:
+        cli_main(argv)
+    assert exit_.value.code == 0
+    out = capsys.readouterr().out
+    assert out.startswith("usage: synesthete")
+    for name in SUBCOMMANDS if argv == ["--help"] else []:
+        assert name in out
+
+
+def test_pipeline_help_prints_usage(capsys):
+    with pytest.raises(SystemExit) as exit_:
+        run_pipeline.main(["--help"])
+    assert exit_.value.code == 0
+    assert "--preset" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize("argv, text", [
+    (["bench-data", "--workers", "abc"], "--workers: expected counts >= 1"),
+    (["bench-data", "--workers", "1,0"], "--workers: expected counts >= 1"),
+    (["bench-data", "--clips", "0"], "--clips must be >= 1"),
+    (["bench-train", "--repeats", "0"], "--repeats must be >= 1"),
+    (["bench-generate", "--threads", "0"], "--threads must be >= 1"),
+    (["bench-generate", "--settings", "ddim:x"], "--settings: expected sampler:steps"),
+])
+def test_bench_bad_numbers_are_one_line(argv, text, capsys):
+    assert cli_main(argv) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and text in err
+
+
+@pytest.mark.parametrize("out, text", [
+    ("o.avi", "the output must be an .mp4 file"),
+    ("no/such/dir/o.mp4", "does not exist"),
+    ("a_folder.mp4", "it is a folder"),
+])
+def test_pipeline_refuses_an_unwritable_output_before_training(out, text, tmp_path, monkeypatch, capsys):
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "a_folder.mp4").mkdir()
+    assert run_pipeline.main(["--name", "never", "--out", out]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and text in err
+    assert not (tmp_path / "runs").exists()
