@@ -136,7 +136,9 @@ def cmd_generate(args: argparse.Namespace) -> None:
     import time
 
     import torch
-    from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
+    from rich.progress import BarColumn, TextColumn, TimeElapsedColumn, TimeRemainingColumn
+
+    from synesthete.progress import Progress
 
     from synesthete.device import pick_device
     from synesthete.infer import VideoGenerator

@@ -136,7 +136,7 @@ def write_report(out_dir: Path, metrics: dict, timelines: list[Path]) -> Path:
 def evaluate_and_report(run: Path, device: torch.device, out: Path | None = None, overrides: dict | None = None,
                         console=None, sample: dict | None = None) -> tuple[dict, Path]:
     """Evaluate a run with a progress bar, plot timelines of the first two songs, write the report."""
-    from rich.progress import Progress
+    from synesthete.progress import Progress
 
     out = Path(out) if out is not None else Path(run) / "eval"
     plots: list[Path] = []

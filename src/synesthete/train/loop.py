@@ -18,11 +18,12 @@ from typing import Any, Iterator, Protocol
 import torch
 import torch.distributed as dist
 from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+from rich.progress import BarColumn, MofNCompleteColumn, TextColumn, TimeRemainingColumn
 from torch import nn
 
 from synesthete.config import Config, TrainConfig, config_from_dict
 from synesthete.device import autocast, cpu_threads_for_training, data_workers
+from synesthete.progress import Progress
 from synesthete.seeds import stable_seed
 from synesthete.train.checkpoint import (
     CheckpointError,

@@ -1,0 +1,54 @@
+"""rich progress bars that still report when stderr is a file or a pipe.
+
+rich draws a live bar only on a terminal; written to a log (`nohup`, CI, `2> run.log`) it shows
+nothing until the bar stops, so a 20-minute stage looks hung. There this `Progress` prints a plain
+line every `log_every` seconds, and one when a task finishes if the bar is transient (rich prints a
+lasting bar's final state itself); on a terminal it is rich's own bar.
+"""
+
+from __future__ import annotations
+
+import time
+from datetime import timedelta
+
+from rich import progress as rich_progress
+
+
+def _clock(seconds: float | None) -> str:
+    return "?" if seconds is None else str(timedelta(seconds=round(seconds)))
+
+
+class Progress(rich_progress.Progress):
+    def __init__(self, *columns, log_every: float = 30.0, **kwargs):
+        super().__init__(*columns, **kwargs)
+        self.log_every = log_every
+        self._last_line: dict[rich_progress.TaskID, float] = {}
+
+    def update(self, task_id: rich_progress.TaskID, **kwargs) -> None:
+        super().update(task_id, **kwargs)
+        self._log(task_id)
+
+    def advance(self, task_id: rich_progress.TaskID, advance: float = 1) -> None:
+        super().advance(task_id, advance)
+        self._log(task_id)
+
+    def line(self, task: rich_progress.Task) -> str:
+        """`vae 600/2200 (27%) · loss 0.1044 · 120.9 clips/s · 0:01:05 elapsed, 0:02:55 left`."""
+        done = f"{task.completed:.0f}" + (f"/{task.total:.0f} ({task.percentage:.0f}%)" if task.total else "")
+        fields = [str(v) for v in task.fields.values() if str(v)]
+        left = "" if task.finished else f", {_clock(task.time_remaining)} left"
+        return " · ".join([f"{task.description} {done}", *fields, f"{_clock(task.elapsed)} elapsed{left}"])
+
+    def _log(self, task_id: rich_progress.TaskID) -> None:
+        if self.disable or self.console.is_terminal:
+            return
+        now = time.monotonic()
+        last = self._last_line.setdefault(task_id, now)   # the clock starts at the task's first update
+        task = self._tasks[task_id]
+        if task.finished and last != -1.0 and self.live.transient:
+            self._last_line[task_id] = -1.0               # the finished line, once
+        elif task.finished or now - last < self.log_every:
+            return
+        else:
+            self._last_line[task_id] = now
+        self.console.print(self.line(task), markup=False, highlight=False)

@@ -1,0 +1,43 @@
+"""Progress written to a file or a pipe: plain lines instead of a bar that shows only at the end."""
+
+import io
+
+from rich.console import Console
+
+from synesthete.progress import Progress
+
+
+def _run(console: Console, log_every: float, transient: bool = True) -> None:
+    with Progress(console=console, log_every=log_every, transient=transient) as bar:
+        task = bar.add_task("vae", total=4, info="")
+        for step in range(1, 5):
+            bar.update(task, completed=step, info=f"loss {1 / step:.2f}")
+
+
+def test_a_log_gets_a_line_per_interval_and_one_when_done():
+    log = io.StringIO()
+    _run(Console(file=log, force_terminal=False, width=200), log_every=0.0)
+    lines = [line for line in log.getvalue().splitlines() if line.startswith("vae ")]
+    assert [line.split(" · ")[0] for line in lines] == ["vae 1/4 (25%)", "vae 2/4 (50%)", "vae 3/4 (75%)",
+                                                         "vae 4/4 (100%)"]
+    assert "loss 0.33" in lines[2] and "left" in lines[2]
+    assert "left" not in lines[3] and "elapsed" in lines[3]
+
+
+def test_a_long_interval_leaves_only_the_finished_line():
+    log = io.StringIO()
+    _run(Console(file=log, force_terminal=False, width=200), log_every=3600.0)
+    assert [line.split(" · ")[0] for line in log.getvalue().splitlines() if line.startswith("vae ")] == ["vae 4/4 (100%)"]
+
+
+def test_a_lasting_bar_is_not_reported_twice():
+    log = io.StringIO()
+    _run(Console(file=log, force_terminal=False, width=200), log_every=3600.0, transient=False)
+    lines = log.getvalue().splitlines()
+    assert len(lines) == 1 and "━" in lines[0]     # rich's own final bar, not a line of ours as well
+
+
+def test_a_terminal_gets_rich_bar_and_no_plain_lines():
+    log = io.StringIO()
+    _run(Console(file=log, force_terminal=True, width=200), log_every=0.0)
+    assert " · 0:00:00 elapsed" not in log.getvalue()
