@@ -111,6 +111,12 @@ def test_pool_joins_one_runs_parts_and_refuses_anything_else(pair, tmp_path, cap
         pool([first, first])
     with pytest.raises(CompareError, match="another config"):
         pool([first, pair[1]])                                   # another run
+    older, newer = copy.deepcopy(first), copy.deepcopy(second)  # one part written before dit.self_cond existed
+    newer["config"]["dit"] = {"self_cond": False}
+    assert pool([older, newer])["songs"] == 12
+    newer["config"]["dit"] = {"self_cond": True}
+    with pytest.raises(CompareError, match=r"differs in: dit\.self_cond\)"):
+        pool([older, newer])
     with pytest.raises(CompareError, match="at least two"):
         pool([first])
     for k, part in enumerate((first, second)):

@@ -8,9 +8,22 @@ Fréchet distance, the sync scorer's accuracy) need the videos and are not poole
 
 from __future__ import annotations
 
+from synesthete.config import ConfigError, config_diff, config_from_dict
 from synesthete.eval.breakdown import by_visualizer
 from synesthete.eval.compare import CompareError
 from synesthete.eval.uncertainty import intervals
+
+
+def _run_config(part: dict) -> dict:
+    """The config a part was scored with, less `eval` (which songs: may differ), with keys added since
+    read as their defaults: a new key's default is the behaviour from before it (as for checkpoints),
+    so an evaluation from before `dit.self_cond` existed pools with one that records it as false."""
+    try:
+        config = config_from_dict(part["config"]).to_dict()
+    except ConfigError:                      # a key since removed: compare what was written
+        config = dict(part["config"])
+    config.pop("eval", None)
+    return config
 
 
 def pool(parts: list[dict], names: list[str] | None = None) -> dict:
@@ -23,10 +36,9 @@ def pool(parts: list[dict], names: list[str] | None = None) -> dict:
         raise CompareError("give at least two evaluations to pool")
     names = names if names is not None else [p["run"] for p in parts]
     first = parts[0]
-    model = lambda p: {k: v for k, v in p["config"].items() if k != "eval"}  # noqa: E731  (which songs: may differ)
     for name, p in zip(names[1:], parts[1:], strict=True):
-        if model(p) != model(first):
-            diff = sorted(k for k in set(model(p)) | set(model(first)) if model(p).get(k) != model(first).get(k))
+        diff = config_diff(_run_config(p), _run_config(first))
+        if diff:
             raise CompareError(f"{name} comes from another config than {names[0]} (differs in: {', '.join(diff)})")
         if (p["fps"], p["seconds"]) != (first["fps"], first["seconds"]):
             raise CompareError(f"{name} was scored at {p['fps']} fps x {p['seconds']} s, "
