@@ -16,7 +16,7 @@ def _run(console: Console, log_every: float, transient: bool = True) -> None:
 
 def test_a_log_gets_a_line_per_interval_and_one_when_done():
     log = io.StringIO()
-    _run(Console(file=log, force_terminal=False, width=200), log_every=0.0)
+    _run(Console(file=log, force_terminal=False, width=40), log_every=0.0)   # narrow: lines must not wrap
     lines = [line for line in log.getvalue().splitlines() if line.startswith("vae ")]
     assert [line.split(" · ")[0] for line in lines] == ["vae 1/4 (25%)", "vae 2/4 (50%)", "vae 3/4 (75%)",
                                                          "vae 4/4 (100%)"]

@@ -51,4 +51,4 @@ class Progress(rich_progress.Progress):
             return
         else:
             self._last_line[task_id] = now
-        self.console.print(self.line(task), markup=False, highlight=False)
+        self.console.print(self.line(task), markup=False, highlight=False, soft_wrap=True)
