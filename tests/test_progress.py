@@ -2,6 +2,7 @@
 
 import io
 
+import pytest
 from rich.console import Console
 
 from synesthete.progress import Progress
@@ -30,11 +31,21 @@ def test_a_long_interval_leaves_only_the_finished_line():
     assert [line.split(" · ")[0] for line in log.getvalue().splitlines() if line.startswith("vae ")] == ["vae 4/4 (100%)"]
 
 
-def test_a_lasting_bar_is_not_reported_twice():
+@pytest.mark.parametrize("transient", [True, False])
+def test_a_log_gets_our_lines_and_nothing_of_rich(transient):
     log = io.StringIO()
-    _run(Console(file=log, force_terminal=False, width=200), log_every=3600.0, transient=False)
-    lines = log.getvalue().splitlines()
-    assert len(lines) == 1 and "━" in lines[0]     # rich's own final bar, not a line of ours as well
+    _run(Console(file=log, force_terminal=False, width=200), log_every=3600.0, transient=transient)
+    assert log.getvalue().splitlines() == [log.getvalue().splitlines()[0]]       # no stray blank line
+    assert log.getvalue().startswith("vae 4/4 (100%) · loss 0.25 · ")            # nor rich's final bar
+
+
+def test_a_log_line_on_a_failed_stage_is_none():
+    log = io.StringIO()
+    with pytest.raises(RuntimeError):
+        with Progress(console=Console(file=log, force_terminal=False), transient=True) as bar:
+            bar.add_task("eval", total=None)
+            raise RuntimeError("boom")
+    assert log.getvalue() == ""                     # the error line that follows is the only one
 
 
 def test_a_terminal_gets_rich_bar_and_no_plain_lines():

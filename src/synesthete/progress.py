@@ -1,9 +1,9 @@
 """rich progress bars that still report when stderr is a file or a pipe.
 
 rich draws a live bar only on a terminal; written to a log (`nohup`, CI, `2> run.log`) it shows
-nothing until the bar stops, so a 20-minute stage looks hung. There this `Progress` prints a plain
-line every `log_every` seconds, and one when a task finishes if the bar is transient (rich prints a
-lasting bar's final state itself); on a terminal it is rich's own bar.
+nothing until the bar stops, so a 20-minute stage looks hung. There this `Progress` leaves rich's
+display off and prints a plain line instead, every `log_every` seconds and when a task finishes;
+on a terminal it is rich's own bar.
 """
 
 from __future__ import annotations
@@ -11,6 +11,7 @@ from __future__ import annotations
 import time
 from datetime import timedelta
 
+from rich import get_console
 from rich import progress as rich_progress
 
 
@@ -19,8 +20,10 @@ def _clock(seconds: float | None) -> str:
 
 
 class Progress(rich_progress.Progress):
-    def __init__(self, *columns, log_every: float = 30.0, **kwargs):
-        super().__init__(*columns, **kwargs)
+    def __init__(self, *columns, log_every: float = 30.0, disable: bool = False, **kwargs):
+        console = kwargs.get("console") or get_console()
+        self.log_lines = not disable and not console.is_terminal
+        super().__init__(*columns, disable=disable or self.log_lines, **kwargs)   # lines or rich's bar, not both
         self.log_every = log_every
         self._last_line: dict[rich_progress.TaskID, float] = {}
 
@@ -40,12 +43,12 @@ class Progress(rich_progress.Progress):
         return " · ".join([f"{task.description} {done}", *fields, f"{_clock(task.elapsed)} elapsed{left}"])
 
     def _log(self, task_id: rich_progress.TaskID) -> None:
-        if self.disable or self.console.is_terminal:
+        if not self.log_lines:
             return
         now = time.monotonic()
         last = self._last_line.setdefault(task_id, now)   # the clock starts at the task's first update
         task = self._tasks[task_id]
-        if task.finished and last != -1.0 and self.live.transient:
+        if task.finished and last != -1.0:
             self._last_line[task_id] = -1.0               # the finished line, once
         elif task.finished or now - last < self.log_every:
             return
