@@ -138,13 +138,12 @@ def cmd_generate(args: argparse.Namespace) -> None:
     import torch
     from rich.progress import BarColumn, TextColumn, TimeElapsedColumn, TimeRemainingColumn
 
-    from synesthete.progress import Progress
-
     from synesthete.device import pick_device
     from synesthete.infer import VideoGenerator
     from synesthete.infer.generate import Silence
     from synesthete.infer.render import render_stream
     from synesthete.media import AudioReader
+    from synesthete.progress import Progress
 
     _check_generate_args(args)
     gen = VideoGenerator.from_run(Path(args.run), pick_device(args.device))

@@ -26,6 +26,7 @@ class Progress(rich_progress.Progress):
         super().__init__(*columns, disable=disable or self.log_lines, **kwargs)   # lines or rich's bar, not both
         self.log_every = log_every
         self._last_line: dict[rich_progress.TaskID, float] = {}
+        self._finished: set[rich_progress.TaskID] = set()
 
     def update(self, task_id: rich_progress.TaskID, **kwargs) -> None:
         super().update(task_id, **kwargs)
@@ -43,15 +44,13 @@ class Progress(rich_progress.Progress):
         return " · ".join([f"{task.description} {done}", *fields, f"{_clock(task.elapsed)} elapsed{left}"])
 
     def _log(self, task_id: rich_progress.TaskID) -> None:
-        if not self.log_lines:
+        if not self.log_lines or task_id in self._finished:
             return
-        now = time.monotonic()
+        task, now = self._tasks[task_id], time.monotonic()
         last = self._last_line.setdefault(task_id, now)   # the clock starts at the task's first update
-        task = self._tasks[task_id]
-        if task.finished and last != -1.0:
-            self._last_line[task_id] = -1.0               # the finished line, once
-        elif task.finished or now - last < self.log_every:
+        if task.finished:
+            self._finished.add(task_id)                   # its last line, once
+        elif now - last < self.log_every:
             return
-        else:
-            self._last_line[task_id] = now
+        self._last_line[task_id] = now
         self.console.print(self.line(task), markup=False, highlight=False, soft_wrap=True)
