@@ -54,3 +54,22 @@ def test_pipeline_refuses_an_unwritable_output_before_training(out, text, tmp_pa
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and text in err
     assert not (tmp_path / "runs").exists()
+
+
+def test_generate_defaults_to_the_newest_trained_preset_run(tmp_path, monkeypatch, capsys):
+    import os
+
+    from synesthete.cli import default_run
+
+    monkeypatch.chdir(tmp_path)
+    assert default_run() == "runs/quick"                       # nothing trained: the CPU preset's folder
+    assert cli_main(["generate", "--duration", "1"]) == 2
+    assert capsys.readouterr().err == ("synesthete generate: error: no run folder runs/quick "
+                                       "(train one with: uv run python run_pipeline.py)\n")
+    for name, age in (("quick", 100), ("standard", 10)):       # standard trained after quick (a GPU or a Mac)
+        (tmp_path / "runs" / name / "dit").mkdir(parents=True)
+        os.utime(tmp_path / "runs" / name / "dit", (1e9 - age, 1e9 - age))
+    (tmp_path / "runs" / "full").mkdir()                       # a preset folder without a DiT is not a candidate
+    assert default_run() == "runs/standard"
+    os.utime(tmp_path / "runs" / "quick" / "dit", (1e9, 1e9))
+    assert default_run() == "runs/quick"

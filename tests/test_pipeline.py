@@ -116,7 +116,7 @@ def test_a_self_conditioned_dit_gets_its_previous_estimate_at_every_step_but_the
         assert first is None and all(s is not None and s.shape[0] == 2 for s in later)   # guided: 2 halves
 
 
-def test_generate_cli(tiny_run, tmp_path, capsys):
+def test_generate_cli(tiny_run, tmp_path, capsys, monkeypatch):
     src = tmp_path / "song.mp4"
     t = torch.arange(24000) / 16000
     write_av(src, torch.zeros(24, 3, 32, 32, dtype=torch.uint8), 16, (0.3 * torch.sin(2 * torch.pi * 220 * t))[None], 16000)
@@ -126,6 +126,12 @@ def test_generate_cli(tiny_run, tmp_path, capsys):
     assert rc == 0 and out.exists() and out.with_suffix(".png").exists()
     back = read_av(out)
     assert back.video.shape[0] >= 24 and back.audio is not None
+    (tmp_path / "runs").mkdir()                                 # no --run: the newest trained preset run,
+    (tmp_path / "runs" / "standard").symlink_to(tiny_run / "runs" / "tiny")   # as after the pipeline on a Mac
+    monkeypatch.chdir(tmp_path)
+    capsys.readouterr()
+    assert cli_main(["generate", "--duration", "1", "--out", "free.mp4", "--steps", "2"]) == 0
+    assert "using runs/standard" in capsys.readouterr().err and (tmp_path / "free.mp4").exists()
 
 
 @pytest.mark.parametrize("args, text", [

@@ -84,6 +84,27 @@ def _check_all(checks: list[tuple[bool, str]]) -> None:
             raise UsageError(message)
 
 
+PRESET_RUNS = ("runs/quick", "runs/standard", "runs/full")
+"""Where `run_pipeline.py` trains each preset when no --name is given."""
+
+
+def default_run() -> str:
+    """The preset run whose DiT was trained last (`runs/quick` after the pipeline on a CPU, `runs/standard`
+    on a GPU or a Mac), so `generate` works after `run_pipeline.py` on any machine; `runs/quick` if none."""
+    trained = [Path(r) for r in PRESET_RUNS if (Path(r) / "dit").is_dir()]
+    return str(max(trained, key=lambda r: (r / "dit").stat().st_mtime)) if trained else PRESET_RUNS[0]
+
+
+def _resolve_run(args: argparse.Namespace) -> None:
+    """Fill in --run when it was left out (saying which run on stderr), and check that the folder exists."""
+    chosen = args.run is None
+    args.run = default_run() if chosen else args.run
+    if not Path(args.run).is_dir():
+        raise UsageError(f"no run folder {args.run} (train one with: uv run python run_pipeline.py)")
+    if chosen:
+        print(f"using {args.run} (the newest trained preset run; --run to choose another)", file=sys.stderr)
+
+
 def _sampling_checks(args: argparse.Namespace) -> list[tuple[bool, str]]:
     lo_hi = args.guidance_interval
     return [(args.steps is None or args.steps >= 1, f"--steps must be >= 1, got {args.steps}"),
@@ -123,8 +144,7 @@ def _check_generate_args(args: argparse.Namespace) -> None:
     from synesthete.media import check_mp4_target
 
     check_mp4_target(args.out)
-    if not Path(args.run).is_dir():
-        raise UsageError(f"no run folder {args.run} (train one with: uv run python run_pipeline.py)")
+    _resolve_run(args)
 
 
 def cmd_generate(args: argparse.Namespace) -> None:
@@ -219,8 +239,7 @@ def cmd_bench_generate(args: argparse.Namespace) -> None:
         if sampler not in ("ddim", "euler") or not steps.isdigit() or int(steps) < 1:
             raise UsageError(f"--settings: expected sampler:steps like ddim:20, got {item!r}")
         settings.append((sampler, int(steps)))
-    if not Path(args.run).is_dir():
-        raise UsageError(f"no run folder {args.run} (train one with: uv run python run_pipeline.py)")
+    _resolve_run(args)
     torch.set_num_threads(args.threads)
 
     def report(name: str, row: dict) -> None:
@@ -382,7 +401,8 @@ def build_parser() -> argparse.ArgumentParser:
         if name == "generate":
             p.add_argument("--audio", default=None, help="any audio (or video) file FFmpeg decodes")
             p.add_argument("--out", default="out.mp4", help="the mp4 to write")
-            p.add_argument("--run", "--checkpoint", dest="run", default="runs/quick", help="a trained run folder")
+            p.add_argument("--run", "--checkpoint", dest="run", default=None,
+                           help="a trained run folder (default: the newest of runs/quick, runs/standard, runs/full)")
             p.add_argument("--seed", type=int, default=None)
             p.add_argument("--steps", type=int, default=None, help="sampler steps (default: the run's)")
             p.add_argument("--guidance", type=float, default=None, help="CFG scale (default: the run's)")
@@ -428,7 +448,8 @@ def build_parser() -> argparse.ArgumentParser:
             p.add_argument("evals", nargs="+", help="evaluations (metrics.json files, eval folders or run folders)")
             p.add_argument("--json", action="store_true", help="print JSON instead of tables")
         if name == "bench-generate":
-            p.add_argument("--run", default="runs/quick", help="a trained run folder")
+            p.add_argument("--run", default=None,
+                           help="a trained run folder (default: the newest of runs/quick, runs/standard, runs/full)")
             p.add_argument("--seconds", type=float, default=30.0, help="length of the validation song")
             p.add_argument("--settings", default="ddim:10,ddim:20,ddim:50", help="sampler:steps, comma-separated")
             p.add_argument("--threads", type=int, default=2, help="torch CPU threads")
