@@ -1,9 +1,11 @@
 """The command line itself: every --help prints its usage (argparse %-formats help strings, so one stray
 '%' breaks it), and bad numbers for the benchmarks are one line and exit 2 before any work."""
 
+import os
+
 import pytest
 
-from synesthete.cli import COMMANDS, main as cli_main
+from synesthete.cli import COMMANDS, default_run, main as cli_main
 
 from conftest import run_pipeline  # noqa: E402
 
@@ -57,10 +59,6 @@ def test_pipeline_refuses_an_unwritable_output_before_training(out, text, tmp_pa
 
 
 def test_generate_defaults_to_the_newest_trained_preset_run(tmp_path, monkeypatch, capsys):
-    import os
-
-    from synesthete.cli import default_run
-
     monkeypatch.chdir(tmp_path)
     assert default_run() == "runs/quick"                       # nothing trained: the CPU preset's folder
     assert cli_main(["generate", "--duration", "1"]) == 2
