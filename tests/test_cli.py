@@ -1,5 +1,6 @@
 """The command line itself: every --help prints its usage (argparse %-formats help strings, so one stray
-'%' breaks it), and bad numbers for the benchmarks are one line and exit 2 before any work."""
+'%' breaks it); bad numbers and unwritable outputs are one line and exit 2 before any work; `generate`
+finds the run the pipeline trained."""
 
 import os
 
