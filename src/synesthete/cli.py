@@ -272,9 +272,8 @@ def cmd_eval(args: argparse.Namespace) -> None:
         (args.first >= 0, f"--first must be >= 0, got {args.first}"),
         *_sampling_checks(args),
     ])
+    _resolve_run(args)
     run = Path(args.run)
-    if not run.is_dir():
-        raise UsageError(f"no run folder {run} (train one with: uv run python run_pipeline.py)")
     overrides = {k: v for k, v in {"clips": args.clips, "first": args.first, "seconds": args.seconds,
                                    "nets_dir": args.nets_dir, "nets": args.nets}.items() if v is not None}
     sample = {k: v for k, v in {"guidance": args.guidance, "steps": args.steps}.items() if v is not None}
