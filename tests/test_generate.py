@@ -227,6 +227,19 @@ def test_bad_input_is_one_line_and_leaves_nothing(tiny_run, tmp_path, capsys, ar
     assert set(os.listdir(tmp_path)) == before          # no output, no temporary file left
 
 
+def test_output_over_its_own_audio_is_refused(tiny_run, tmp_path, capsys):
+    """--out naming the --audio file (also by another path) would replace the user's source: refused, untouched."""
+    song = tmp_path / "song.mp4"
+    ffmpeg("-f", "lavfi", "-i", "testsrc=size=64x64:rate=16:duration=1", "-f", "lavfi", "-i",
+           "sine=frequency=220:duration=1", "-shortest", str(song))
+    before = song.read_bytes()
+    other_path = tmp_path / "." / "song.mp4"
+    assert cli_main(["generate", "--run", run_dir(tiny_run), "--audio", str(song), "--out", str(other_path)]) == 2
+    err = capsys.readouterr().err.strip()
+    assert "is the --audio file" in err and "\n" not in err
+    assert song.read_bytes() == before and os.listdir(tmp_path) == ["song.mp4"]
+
+
 def test_guidance_interval_reaches_generate(tiny_run, tmp_path):
     """Guidance 3 only at t <= 0.1, which 2 steps (t = 1, 0.5) never reach, and the unconditional
     denoiser elsewhere, draws exactly what guidance 0 draws; guidance 3 everywhere does not."""
