@@ -58,11 +58,16 @@ def last_vals(run_dir: Path, stage: str) -> dict[str, float]:
     return found
 
 
+def minutes(secs: float) -> str:
+    """A stage's time as the table shows it: seconds under a minute (generation, a skipped stage), else minutes."""
+    return f"{secs:.0f} s" if secs < 60 else f"{secs / 60:.1f} min"
+
+
 def summarise(table: Table, timings: dict[str, float], total: float, run_dir: Path) -> None:
     """Rows: the time of each stage and in all, the VAE's validation PSNR (pooled, worst look) and sharpness ratio."""
     for stage, secs in timings.items():
-        table.add_row(f"time · {stage}", f"{secs / 60:.1f} min")
-    table.add_row("time · total", f"{total / 60:.1f} min")
+        table.add_row(f"time · {stage}", minutes(secs))
+    table.add_row("time · total", minutes(total))
     vae = last_vals(run_dir, "vae")
     psnr = vae.get("val_psnr")
     if psnr is not None:
@@ -134,7 +139,7 @@ def run(args: argparse.Namespace) -> None:
 
     if not args.no_eval:
         evaluate(run_dir, device)
-        console.print(f"total with evaluation: {(time.perf_counter() - t_all) / 60:.1f} min")
+        console.print(f"total with evaluation: {minutes(time.perf_counter() - t_all)}")
 
 
 def evaluate(run_dir: Path, device) -> None:
@@ -143,8 +148,8 @@ def evaluate(run_dir: Path, device) -> None:
 
     t0 = time.perf_counter()
     metrics, report = evaluate_and_report(run_dir, device, console=console)
-    console.print(headline(metrics))
-    console.print(f"evaluation: {(time.perf_counter() - t0) / 60:.1f} min -> {report}")
+    console.print(headline(metrics), soft_wrap=True, markup=False)   # a markdown table: never wrapped
+    console.print(f"evaluation: {minutes(time.perf_counter() - t0)} -> {report}")
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -69,13 +69,17 @@ def test_pipeline_evaluates_every_baseline(tiny_run):
     assert set(HEADLINE) >= {"av_align", "beat_f1"}
 
 
-def test_finished_stages_are_skipped(tiny_run, monkeypatch):
+def test_finished_stages_are_skipped(tiny_run, monkeypatch, capsys):
     import os
 
     monkeypatch.chdir(tiny_run)
     before = os.path.getmtime(tiny_run / "runs" / "tiny" / "dit" / "step_000003" / "state.json")
     assert run_pipeline.main(["--name", "tiny", "--out", "again.mp4", *TINY]) == 0
     assert os.path.getmtime(tiny_run / "runs" / "tiny" / "dit" / "step_000003" / "state.json") == before
+    log = capsys.readouterr().err                # as in a log file: the console is no terminal, 80 columns
+    assert "time · vae" in log and " 0 s " in log  # a skipped stage reads in seconds, not "0.0 min"
+    header = next(line for line in log.splitlines() if line.startswith("| metric |"))
+    assert header.rstrip().endswith("| static |")  # the headline table's rows are never wrapped
 
 
 def test_incompatible_config_is_one_line(tiny_run, monkeypatch, capsys):
