@@ -22,17 +22,27 @@ from synesthete.train.builders import build_inference_vae, load_trained
 from synesthete.train.vae_task import VAETask, reconstruct, to_model_range, to_uint8
 
 
+FINEST = ("metaballs", "particles", "spectrum", "tunnel")
+"""The looks with the finest detail, shown first: where a VAE loses the most."""
+
+
+def default_looks(drawn: list[str], n: int = 4) -> list[str]:
+    """Up to n of the looks a run draws, the finest-detailed first."""
+    return ([v for v in FINEST if v in drawn] + [v for v in drawn if v not in FINEST])[:n]
+
+
 def main() -> None:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--checkpoint", required=True, help="a VAE checkpoint folder, e.g. runs/X/vae/step_006000")
     p.add_argument("--out", default="recon_zoom.png")
-    p.add_argument("--looks", nargs="+", default=["metaballs", "particles", "spectrum", "tunnel"])
+    p.add_argument("--looks", nargs="+", default=None,
+                   help=f"visualizers to show (default: four the run draws, first of {' '.join(FINEST)})")
     args = p.parse_args()
 
     vae, cfg, _ = load_trained(Path(args.checkpoint), build_inference_vae, torch.device("cpu"))
     val = VAETask(cfg, torch.device("cpu")).validation_frames()
     rows, report = [], {}
-    for name in args.looks:
+    for name in args.looks or default_looks(sorted(val)):
         if name not in val:
             raise SystemExit(f"recon_zoom: no validation frames of {name!r} (this run draws {sorted(val)})")
         truth = val[name][[3, 12]]                                  # two songs' frames of this look
