@@ -44,9 +44,14 @@ def main() -> None:
     ap.add_argument("--out", type=Path, default=Path("runs/guidance_probe"))
     ap.add_argument("--settings", default=",".join(SETTINGS), help="comma-separated names (default: all)")
     args = ap.parse_args()
+    unknown = [k for k in args.settings.split(",") if k not in SETTINGS]
+    if unknown:
+        raise SystemExit(f"guidance_probe: unknown settings {unknown} (known: {', '.join(SETTINGS)})")
     settings = {k: SETTINGS[k] for k in args.settings.split(",")}
     device = torch.device("cpu")
     gen = VideoGenerator.from_run(args.run, device)
+    if not gen.takes_visualizer:   # every setting but audio_cfg1/3/6 would repeat those under another name
+        raise SystemExit(f"{args.run}: this run's DiT takes no visualizer label (dit.visualizer_label)")
     d = gen.cfg.data
     val = ProceduralAVDataset(d, split="val")
     denoiser = to_denoiser(gen.model.dit, gen.cfg.dit.objective)
