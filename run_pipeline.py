@@ -20,14 +20,15 @@ import yaml
 from rich.console import Console
 from rich.table import Table
 
+from synesthete.cli import report_errors
 from synesthete.config import ConfigError, load_config
 from synesthete.data import ProceduralAVDataset, check_visualizers
 from synesthete.device import pick_device
 from synesthete.eval.pulse import pulse_stats
 from synesthete.infer import VideoGenerator
 from synesthete.infer.render import render_to_file
-from synesthete.media import MediaError, check_mp4_target
-from synesthete.train.checkpoint import CheckpointError, latest_checkpoint
+from synesthete.media import check_mp4_target
+from synesthete.train.checkpoint import latest_checkpoint
 from synesthete.train.stages import STAGES
 
 console = Console(stderr=True)
@@ -154,17 +155,8 @@ def evaluate(run_dir: Path, device) -> None:
 
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
-    try:
-        run(args)
-    except (ConfigError, CheckpointError, MediaError, RuntimeError) as e:
-        if args.debug:
-            raise
-        print(f"run_pipeline: error: {e}", file=sys.stderr)
-        return 2
-    except KeyboardInterrupt:
-        print("run_pipeline: interrupted (run it again to resume)", file=sys.stderr)
-        return 130
-    return 0
+    return report_errors("run_pipeline", lambda: run(args), debug=args.debug, also=(RuntimeError,),
+                         interrupted="interrupted (run it again to resume)")
 
 
 if __name__ == "__main__":

@@ -10,10 +10,12 @@ Speed does not depend on the weights, so no run is needed.
 import argparse
 import json
 import statistics
+import sys
 import time
 
 import torch
 
+from synesthete.cli import report_errors
 from synesthete.models import VAE_models
 
 CHUNKS = (96, 64, 32, 16, 8)
@@ -42,4 +44,4 @@ def main():
 
 
 if __name__ == "__main__":
-    main()
+    sys.exit(report_errors("bench_frame_chunk", main))

@@ -13,11 +13,13 @@ Speed does not depend on the weights, so no run is needed.
 import argparse
 import json
 import statistics
+import sys
 import time
 
 import torch
 
 from synesthete.bench.train import step_times, training_steps
+from synesthete.cli import report_errors
 from synesthete.config import load_config
 
 
@@ -46,4 +48,4 @@ def main():
 
 
 if __name__ == "__main__":
-    main()
+    sys.exit(report_errors("compile_probe", main))

@@ -11,10 +11,12 @@ that moved far but scores both alike has been caught up with by the decoder.
 
 import argparse
 import json
+import sys
 from pathlib import Path
 
 import torch
 
+from synesthete.cli import report_errors
 from synesthete.config import config_from_dict
 from synesthete.data import ProceduralAVDataset
 from synesthete.models.critic import critic_hinge_loss
@@ -49,4 +51,4 @@ def main() -> None:
 
 
 if __name__ == "__main__":
-    main()
+    sys.exit(report_errors("critic_probe", main))

@@ -15,10 +15,12 @@ A PNG shows the first song, row by row. Prints one JSON object.
 
 import argparse
 import json
+import sys
 from pathlib import Path
 
 import torch
 
+from synesthete.cli import report_errors
 from synesthete.contact_sheet import frame_grid
 from synesthete.data import ProceduralAVDataset
 from synesthete.diffusion import cfg_denoiser, sample_ddim, timesteps, to_denoiser
@@ -88,4 +90,4 @@ def main() -> None:
 
 
 if __name__ == "__main__":
-    main()
+    sys.exit(report_errors("denoise_probe", main))

@@ -13,10 +13,12 @@ first two songs.
 """
 
 import argparse
+import sys
 from pathlib import Path
 
 import torch
 
+from synesthete.cli import report_errors
 from synesthete.contact_sheet import contact_sheet
 from synesthete.data import ProceduralAVDataset
 from synesthete.diffusion import cfg_denoiser, sample_ddim, to_denoiser
@@ -81,4 +83,4 @@ def main() -> None:
 
 
 if __name__ == "__main__":
-    main()
+    sys.exit(report_errors("guidance_probe", main))

@@ -12,10 +12,12 @@ set) under every label, beside the true frames' mean RGB. Prints one JSON object
 
 import argparse
 import json
+import sys
 from pathlib import Path
 
 import torch
 
+from synesthete.cli import report_errors
 from synesthete.data import ProceduralAVDataset
 from synesthete.diffusion import to_denoiser
 from synesthete.infer.generate import VideoGenerator
@@ -59,4 +61,4 @@ def main() -> None:
 
 
 if __name__ == "__main__":
-    main()
+    sys.exit(report_errors("label_probe", main))

@@ -5,6 +5,7 @@
 
 import argparse
 import json
+import sys
 import wave
 from pathlib import Path
 
@@ -17,6 +18,7 @@ import torch
 
 from synesthete.audio import FEATURES, render_clip
 from synesthete.audio.analysis import log_mel
+from synesthete.cli import report_errors
 
 
 def _write_wav(path: Path, audio: torch.Tensor, sample_rate: int) -> None:
@@ -64,4 +66,4 @@ def main() -> None:
 
 if __name__ == "__main__":
     torch.set_num_threads(1)
-    main()
+    sys.exit(report_errors("listen_audio", main))

@@ -11,16 +11,17 @@ from __future__ import annotations
 
 import argparse
 import json
+import sys
 from pathlib import Path
 
 import cv2
 import numpy as np
 import torch
 
+from synesthete.cli import report_errors
 from synesthete.eval.quality import sharpness
 from synesthete.train.builders import build_inference_vae, load_trained
 from synesthete.train.vae_task import VAETask, reconstruct, to_model_range, to_uint8
-
 
 FINEST = ("metaballs", "particles", "spectrum", "tunnel")
 """The looks with the finest detail, shown first: where a VAE loses the most."""
@@ -58,4 +59,4 @@ def main() -> None:
 
 
 if __name__ == "__main__":
-    main()
+    sys.exit(report_errors("recon_zoom", main))

@@ -17,6 +17,7 @@ against flow peaks, +-1 frame). --bench times 48-frame renders on one thread.
 from __future__ import annotations
 
 import argparse
+import sys
 import time
 from pathlib import Path
 
@@ -28,6 +29,7 @@ import torch
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 
+from synesthete.cli import report_errors
 from synesthete.visualizers import REGISTRY, get_visualizer  # noqa: E402
 from synesthete.visualizers.synthetic import beat_grid  # noqa: E402
 
@@ -188,4 +190,4 @@ def main() -> None:
 
 
 if __name__ == "__main__":
-    main()
+    sys.exit(report_errors("visualizer_gallery", main))

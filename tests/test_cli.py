@@ -1,16 +1,34 @@
 """The command line itself: every --help prints its usage (argparse %-formats help strings, so one stray
-'%' breaks it); bad numbers and unwritable outputs are one line and exit 2 before any work; `generate`
-finds the run the pipeline trained."""
+'%' breaks it), the scripts' too; bad numbers and unwritable outputs are one line and exit 2 before any
+work, and so is a script pointed at a missing run; `generate` finds the run the pipeline trained."""
 
 import os
+import runpy
+import sys
+from pathlib import Path
 
 import pytest
+import torch
 
-from synesthete.cli import COMMANDS, default_run, main as cli_main
+from synesthete.cli import COMMANDS, UsageError, default_run, main as cli_main, report_errors
 
 from conftest import run_pipeline  # noqa: E402
 
 SUBCOMMANDS = sorted(COMMANDS)
+SCRIPTS = sorted((Path(__file__).parent.parent / "scripts").glob("*.py"))
+
+
+def run_script(path: Path, *argv: str, monkeypatch) -> int:
+    """A script run as `python path argv...`, in this process: its exit code."""
+    monkeypatch.setattr(sys, "argv", [str(path), *argv])
+    threads = torch.get_num_threads()               # listen_audio sets one thread before its main
+    try:
+        runpy.run_path(str(path), run_name="__main__")
+    except SystemExit as e:
+        return e.code or 0
+    finally:
+        torch.set_num_threads(threads)
+    return 0
 
 
 @pytest.mark.parametrize("argv", [["--help"], *([name, "--help"] for name in SUBCOMMANDS)], ids=lambda a: " ".join(a))
@@ -29,6 +47,39 @@ def test_pipeline_help_prints_usage(capsys):
         run_pipeline.main(["--help"])
     assert exit_.value.code == 0
     assert "--preset" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize("script", SCRIPTS, ids=lambda p: p.name)
+def test_script_help_prints_usage(script, monkeypatch, capsys):
+    assert run_script(script, "--help", monkeypatch=monkeypatch) == 0
+    assert capsys.readouterr().out.startswith(f"usage: {script.name}")
+
+
+@pytest.mark.parametrize("name", ["denoise_probe", "guidance_probe", "label_probe"])
+def test_script_on_a_missing_run_is_one_line(name, tmp_path, monkeypatch, capsys):
+    script = next(p for p in SCRIPTS if p.stem == name)
+    assert run_script(script, "--run", str(tmp_path / "nowhere"), monkeypatch=monkeypatch) == 2
+    err = capsys.readouterr().err.strip()
+    assert err.startswith(f"{name}: error: no dit checkpoint") and "\n" not in err
+
+
+def test_report_errors(monkeypatch, capsys):
+    """Bad input is one line and 2, Ctrl-C one line and 130, anything else a real traceback; debug re-raises."""
+    def fail(exc):
+        def f():
+            raise exc
+        return f
+    assert report_errors("tool", fail(UsageError("bad --x")), debug=False) == 2
+    assert capsys.readouterr().err == "tool: error: bad --x\n"
+    assert report_errors("tool", fail(KeyboardInterrupt()), debug=False, interrupted="stopped") == 130
+    assert capsys.readouterr().err == "tool: stopped\n"
+    assert report_errors("tool", fail(RuntimeError("odd")), debug=False, also=(RuntimeError,)) == 2
+    with pytest.raises(ZeroDivisionError):                       # a bug is not bad input
+        report_errors("tool", fail(ZeroDivisionError()), debug=False)
+    monkeypatch.setenv("SYNESTHETE_DEBUG", "1")
+    with pytest.raises(UsageError):
+        report_errors("tool", fail(UsageError("bad --x")))
+    assert report_errors("tool", lambda: None) == 0
 
 
 @pytest.mark.parametrize("argv, text", [

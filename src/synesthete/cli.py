@@ -461,25 +461,38 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def main(argv: list[str] | None = None) -> int:
+def report_errors(prog: str, func: Callable[[], object], *, debug: bool | None = None,
+                  also: tuple[type[BaseException], ...] = (), interrupted: str = "interrupted") -> int:
+    """Run func; bad input (a config, usage, media or checkpoint error, a missing file, or `also`) ends
+    as one line `prog: error: ...` on stderr and exit code 2, Ctrl-C as one line and 130.
+
+    The one place front ends (`synesthete`, run_pipeline.py, the scripts) turn errors into lines.
+    With debug (default: the environment variable SYNESTHETE_DEBUG is set) the traceback shows.
+    """
+    import os
+
     from synesthete.media import MediaError
     from synesthete.train.checkpoint import CheckpointError
 
-    parser = build_parser()
-    args = parser.parse_args(argv)
+    debug = bool(os.environ.get("SYNESTHETE_DEBUG")) if debug is None else debug
     try:
-        args.func(args)
-    except (ConfigError, UsageError, MediaError, CheckpointError, FileNotFoundError) as e:
-        if args.debug:
+        func()
+    except (ConfigError, UsageError, MediaError, CheckpointError, FileNotFoundError, *also) as e:
+        if debug:
             raise
-        print(f"synesthete {args.command}: error: {e}", file=sys.stderr)
+        print(f"{prog}: error: {e}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
-        if args.debug:
+        if debug:
             raise
-        print(f"synesthete {args.command}: interrupted", file=sys.stderr)
+        print(f"{prog}: {interrupted}", file=sys.stderr)
         return 130
     return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    return report_errors(f"synesthete {args.command}", lambda: args.func(args), debug=args.debug)
 
 
 if __name__ == "__main__":
