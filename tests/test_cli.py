@@ -42,6 +42,14 @@ def test_help_prints_usage(argv, capsys):
         assert name in out
 
 
+def test_version(capsys):
+    import synesthete
+
+    with pytest.raises(SystemExit) as exit_:
+        cli_main(["--version"])
+    assert exit_.value.code == 0 and capsys.readouterr().out == f"synesthete {synesthete.__version__}\n"
+
+
 def test_pipeline_help_prints_usage(capsys):
     with pytest.raises(SystemExit) as exit_:
         run_pipeline.main(["--help"])

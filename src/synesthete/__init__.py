@@ -1,3 +1,8 @@
 """Synesthete: procedural audio-visual data and audio-to-video generative models."""
 
-__version__ = "0.1.0"
+from importlib.metadata import PackageNotFoundError, version
+
+try:
+    __version__ = version("synesthete")   # pyproject.toml's, the one place it is written
+except PackageNotFoundError:              # a source tree on sys.path without `uv sync`
+    __version__ = "unknown"

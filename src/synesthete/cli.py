@@ -10,7 +10,7 @@ import sys
 from pathlib import Path
 from typing import Callable
 
-from synesthete import jsonout
+from synesthete import __version__, jsonout
 from synesthete.config import Config, ConfigError, load_config
 
 
@@ -385,6 +385,7 @@ COMMANDS: dict[str, tuple[Callable, str]] = {
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="synesthete", description=__doc__.splitlines()[0])
     parser.add_argument("--debug", action="store_true", help="show tracebacks")
+    parser.add_argument("--version", action="version", version=f"synesthete {__version__}")
     sub = parser.add_subparsers(dest="command", required=True)
 
     for name, (fn, help_) in COMMANDS.items():
