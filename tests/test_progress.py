@@ -52,3 +52,15 @@ def test_a_terminal_gets_rich_bar_and_no_plain_lines():
     log = io.StringIO()
     _run(Console(file=log, force_terminal=True, width=200), log_every=0.0)
     assert " · 0:00:00 elapsed" not in log.getvalue()
+
+
+def test_a_sampler_with_progress_reports_in_a_log(capsys):
+    """The samplers' `progress=True` goes through the same Progress: in a log, a line when sampling ends."""
+    import torch
+
+    from synesthete.diffusion import sample_euler_flow
+
+    x = sample_euler_flow(lambda x, t: torch.zeros_like(x), torch.ones(1, 2), 3, progress=True)
+    assert torch.allclose(x, torch.zeros(1, 2))
+    captured = capsys.readouterr()
+    assert captured.out == "" and "Euler (flow) 3/3 (100%)" in captured.err

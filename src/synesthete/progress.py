@@ -54,3 +54,12 @@ class Progress(rich_progress.Progress):
             return
         self._last_line[task_id] = now
         self.console.print(self.line(task), markup=False, highlight=False, soft_wrap=True)
+
+
+def track(sequence, description: str, total: float | None = None):
+    """rich's `track` through this Progress, on stderr (stdout may be JSON): a bar on a terminal,
+    plain lines in a log."""
+    from rich.console import Console
+
+    with Progress(*Progress.get_default_columns(), console=Console(stderr=True)) as bar:
+        yield from bar.track(sequence, total=total, description=description)

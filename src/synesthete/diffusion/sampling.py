@@ -28,7 +28,7 @@ def _steps(steps, device) -> torch.Tensor:
 def _iterate(n: int, progress: bool, description: str):
     if not progress:
         return range(n)
-    from rich.progress import track
+    from synesthete.progress import track
     return track(range(n), description=description, total=n)
 
 
