@@ -146,7 +146,7 @@ def _check_generate_args(args: argparse.Namespace) -> None:
     from synesthete.media import check_mp4_target
 
     out = check_mp4_target(args.out)
-    if args.audio is not None and out.exists() and out.samefile(args.audio):
+    if args.audio is not None and out.exists() and Path(args.audio).exists() and out.samefile(args.audio):
         raise UsageError(f"--out {args.out} is the --audio file: choose another name, so the source is not overwritten")
     _resolve_run(args)
 
