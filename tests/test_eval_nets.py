@@ -92,9 +92,11 @@ def test_sync_scorer_is_surer_of_the_right_audio(scorer: ss.SyncScorer) -> None:
     assert right["confidence"] > wrong["confidence"] and right["min_dist"] < wrong["min_dist"]
 
 
-def test_evaluator_cache_trains_once(tmp_path, monkeypatch) -> None:
+def test_evaluator_cache_trains_once(tmp_path, monkeypatch, capsys) -> None:
     kw = dict(size=32, steps=3, batch=2, clips=4, seed=0, device="cpu", val_clips=0)
     model, stats = ev.load_or_train_evaluator(tmp_path, **kw)
+    err = capsys.readouterr().err                  # minutes of training are announced, not silent
+    assert f"evaluator: training once (minutes on a CPU), then cached in {tmp_path}" in err and "trained in" in err
     sidecar = json.loads(next(tmp_path.glob("evaluator-*.json")).read_text())
     weights, _ = cache_paths(tmp_path, "evaluator", sidecar["config"])
     assert weights.exists() and sidecar["stats"]["steps"] == 3 == stats["steps"]
@@ -104,7 +106,7 @@ def test_evaluator_cache_trains_once(tmp_path, monkeypatch) -> None:
 
     monkeypatch.setattr(ev, "train_evaluator", boom)
     again, stats2 = ev.load_or_train_evaluator(tmp_path, **kw)
-    assert stats2 == stats
+    assert stats2 == stats and capsys.readouterr().err == ""
     for (k, v), (k2, v2) in zip(model.state_dict().items(), again.state_dict().items()):
         assert k == k2 and torch.equal(v, v2)
 

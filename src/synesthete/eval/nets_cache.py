@@ -13,6 +13,8 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import sys
+import time
 from pathlib import Path
 from typing import Any, Callable
 
@@ -56,6 +58,10 @@ def load_or_train(
         model = build()
         model.load_state_dict(load_file(weights))
         return model.eval(), meta.get("stats", {})
+    # minutes of silence otherwise: the evaluation's bar does not move while its nets train
+    print(f"{name}: training once (minutes on a CPU), then cached in {cache_dir} for every later evaluation",
+          file=sys.stderr, flush=True)
+    t0 = time.perf_counter()
     model, stats = train()
     model = model.to("cpu").eval()
     weights.parent.mkdir(parents=True, exist_ok=True)
@@ -66,6 +72,7 @@ def load_or_train(
                                  "stats": stats}, indent=1))
     os.replace(tmp_w, weights)
     os.replace(tmp_j, sidecar)
+    print(f"{name}: trained in {time.perf_counter() - t0:.0f} s", file=sys.stderr, flush=True)
     return model, stats
 
 
