@@ -16,12 +16,12 @@ from pathlib import Path
 
 import torch
 
-from synesthete.cli import report_errors
+from synesthete.cli import UsageError, report_errors
 from synesthete.config import config_from_dict
 from synesthete.data import ProceduralAVDataset
 from synesthete.models.critic import critic_hinge_loss
 from synesthete.train.builders import build_vae
-from synesthete.train.checkpoint import CheckpointError, load_weights, read_state
+from synesthete.train.checkpoint import load_weights, read_state
 
 
 def main() -> None:
@@ -29,12 +29,9 @@ def main() -> None:
     ap.add_argument("--checkpoint", type=Path, required=True, help="a VAE checkpoint folder (runs/X/vae/step_N)")
     ap.add_argument("--songs", type=int, default=6)
     args = ap.parse_args()
-    try:
-        cfg = config_from_dict(read_state(args.checkpoint)["config"])
-    except CheckpointError as e:
-        raise SystemExit(f"critic_probe: {e}") from None
+    cfg = config_from_dict(read_state(args.checkpoint)["config"])
     if cfg.vae.adv_weight <= 0:
-        raise SystemExit(f"{args.checkpoint}: this VAE was trained without a critic (vae.adv_weight = 0)")
+        raise UsageError(f"{args.checkpoint}: this VAE was trained without a critic (vae.adv_weight = 0)")
     vae = build_vae(cfg)
     vae.load_state_dict(load_weights(args.checkpoint, "model"))
     vae.eval()

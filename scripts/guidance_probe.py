@@ -18,7 +18,7 @@ from pathlib import Path
 
 import torch
 
-from synesthete.cli import report_errors
+from synesthete.cli import UsageError, report_errors
 from synesthete.contact_sheet import contact_sheet
 from synesthete.data import ProceduralAVDataset
 from synesthete.diffusion import cfg_denoiser, sample_ddim, to_denoiser
@@ -48,12 +48,12 @@ def main() -> None:
     args = ap.parse_args()
     unknown = [k for k in args.settings.split(",") if k not in SETTINGS]
     if unknown:
-        raise SystemExit(f"guidance_probe: unknown settings {unknown} (known: {', '.join(SETTINGS)})")
+        raise UsageError(f"unknown settings {unknown} (known: {', '.join(SETTINGS)})")
     settings = {k: SETTINGS[k] for k in args.settings.split(",")}
     device = torch.device("cpu")
     gen = VideoGenerator.from_run(args.run, device)
     if not gen.takes_visualizer:   # every setting but audio_cfg1/3/6 would repeat those under another name
-        raise SystemExit(f"{args.run}: this run's DiT takes no visualizer label (dit.visualizer_label)")
+        raise UsageError(f"{args.run}: this run's DiT takes no visualizer label (dit.visualizer_label)")
     d = gen.cfg.data
     val = ProceduralAVDataset(d, split="val")
     denoiser = to_denoiser(gen.model.dit, gen.cfg.dit.objective)

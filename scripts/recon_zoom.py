@@ -18,7 +18,7 @@ import cv2
 import numpy as np
 import torch
 
-from synesthete.cli import report_errors
+from synesthete.cli import UsageError, report_errors
 from synesthete.eval.quality import sharpness
 from synesthete.train.builders import build_inference_vae, load_trained
 from synesthete.train.vae_task import VAETask, reconstruct, to_model_range, to_uint8
@@ -45,7 +45,7 @@ def main() -> None:
     rows, report = [], {}
     for name in args.looks or default_looks(sorted(val)):
         if name not in val:
-            raise SystemExit(f"recon_zoom: no validation frames of {name!r} (this run draws {sorted(val)})")
+            raise UsageError(f"no validation frames of {name!r} (this run draws {sorted(val)})")
         truth = val[name][[3, 12]]                                  # two songs' frames of this look
         recon = to_uint8(reconstruct(vae, to_model_range(truth)))
         report[name] = {"truth_sharpness": round(sharpness(truth), 1), "recon_sharpness": round(sharpness(recon), 1)}

@@ -71,6 +71,14 @@ def test_script_on_a_missing_run_is_one_line(name, tmp_path, monkeypatch, capsys
     assert err.startswith(f"{name}: error: no dit checkpoint") and "\n" not in err
 
 
+@pytest.mark.parametrize("name", ["guidance_probe", "label_probe"])
+def test_label_probes_refuse_a_run_without_labels(name, tiny_run, monkeypatch, capsys):
+    script = next(p for p in SCRIPTS if p.stem == name)
+    assert run_script(script, "--run", str(tiny_run / "runs" / "tiny"), monkeypatch=monkeypatch) == 2
+    err = capsys.readouterr().err.strip()
+    assert err.startswith(f"{name}: error: ") and "takes no visualizer label" in err and "\n" not in err
+
+
 def test_report_errors(monkeypatch, capsys):
     """Bad input is one line and 2, Ctrl-C one line and 130, anything else a real traceback; debug re-raises."""
     def fail(exc):
