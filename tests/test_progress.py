@@ -64,3 +64,15 @@ def test_a_sampler_with_progress_reports_in_a_log(capsys):
     assert torch.allclose(x, torch.zeros(1, 2))
     captured = capsys.readouterr()
     assert captured.out == "" and "Euler (flow) 3/3 (100%)" in captured.err
+
+
+def test_a_slow_loop_under_track_reports_in_a_log(capsys):
+    """track's finished line does not depend on the loop outrunning a thread (rich's own track stops
+    updating at once when its display is off, so a slow loop in a log ended with no line)."""
+    import time
+
+    from synesthete.progress import track
+
+    for _ in track(range(3), "preview", total=3):
+        time.sleep(0.15)
+    assert "preview 3/3 (100%)" in capsys.readouterr().err

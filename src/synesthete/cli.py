@@ -34,7 +34,7 @@ def cmd_preview(args: argparse.Namespace) -> None:
     from synesthete.contact_sheet import contact_sheet
     from synesthete.data import make_clip
     from synesthete.media import write_av
-    from synesthete.progress import Progress
+    from synesthete.progress import track
 
     if args.n < 1:
         raise UsageError(f"--n must be >= 1, got {args.n}")
@@ -42,21 +42,18 @@ def cmd_preview(args: argparse.Namespace) -> None:
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
     d = cfg.data
-    with Progress(console=_console(), transient=True) as bar:
-        task = bar.add_task("preview", total=args.n)
-        for k in range(args.n):
-            index = args.start + k
-            clip = make_clip(d, index)
-            meta = clip["meta"]
-            stem = out / f"clip_{index:06d}_{meta['visualizer']}"
-            write_av(stem.with_suffix(".mp4"), clip["video"], d.fps, clip["audio"], d.sample_rate)
-            title = (f"clip {index} · {meta['visualizer']} · {meta['tempo']:.0f} BPM · "
-                     f"{meta['key_name']} {meta['mode']} · starts {meta['start']:.1f}s into song {meta['song_seed']}")
-            contact_sheet(stem.with_suffix(".png"), clip["video"], clip["audio"], d.fps, d.sample_rate,
-                          clip["events"], title=title)
-            truth = {"meta": meta, "events": {k: v.tolist() for k, v in clip["events"].items()}}
-            stem.with_suffix(".json").write_text(jsonout.dumps(truth, indent=1))
-            bar.advance(task)
+    for k in track(range(args.n), "preview", total=args.n):
+        index = args.start + k
+        clip = make_clip(d, index)
+        meta = clip["meta"]
+        stem = out / f"clip_{index:06d}_{meta['visualizer']}"
+        write_av(stem.with_suffix(".mp4"), clip["video"], d.fps, clip["audio"], d.sample_rate)
+        title = (f"clip {index} · {meta['visualizer']} · {meta['tempo']:.0f} BPM · "
+                 f"{meta['key_name']} {meta['mode']} · starts {meta['start']:.1f}s into song {meta['song_seed']}")
+        contact_sheet(stem.with_suffix(".png"), clip["video"], clip["audio"], d.fps, d.sample_rate,
+                      clip["events"], title=title)
+        truth = {"meta": meta, "events": {k: v.tolist() for k, v in clip["events"].items()}}
+        stem.with_suffix(".json").write_text(jsonout.dumps(truth, indent=1))
     print(f"wrote {args.n} clips (mp4 + png + json) to {out}")
 
 

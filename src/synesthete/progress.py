@@ -57,9 +57,13 @@ class Progress(rich_progress.Progress):
 
 
 def track(sequence, description: str, total: float | None = None):
-    """rich's `track` through this Progress, on stderr (stdout may be JSON): a bar on a terminal,
-    plain lines in a log."""
+    """rich's `track` through this Progress, on stderr (stdout may be JSON): a bar on a terminal that
+    goes when the loop ends, plain lines in a log."""
     from rich.console import Console
 
-    with Progress(*Progress.get_default_columns(), console=Console(stderr=True)) as bar:
-        yield from bar.track(sequence, total=total, description=description)
+    # not rich's Progress.track: its updater thread stops at once when the display is off (a log)
+    with Progress(*Progress.get_default_columns(), console=Console(stderr=True), transient=True) as bar:
+        task = bar.add_task(description, total=total)
+        for value in sequence:
+            yield value
+            bar.advance(task)
