@@ -316,7 +316,7 @@ def test_incompatible_run_is_one_line(tiny_run, tmp_path, capsys):
 
 def test_decode_hands_the_vae_latents_on_its_device():
     """The sampler keeps finished latents on the CPU; decoding must move them to the VAE's device
-    (on CUDA this mix-up stopped every generation: found on an H100, README "Results")."""
+    (on CUDA this mix-up stopped every generation: found on an H100, docs/experiments.md, "`standard` on a GPU")."""
     seen = []
 
     class RecordingVAE:

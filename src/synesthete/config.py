@@ -135,7 +135,7 @@ class VAEConfig:
     size: Literal["VAE-T", "VAE-S", "VAE-B"] = "VAE-T"
     """Named size (widths/depths) from synesthete.models.vae.VAE_models."""
     latent_channels: int = 8
-    """Cz: latent channels per 8x8 position (chosen by measurement, see README)."""
+    """Cz: latent channels per 8x8 position (chosen by measurement: README, Models; docs/experiments.md)."""
     kl_weight: float = 1e-4
     """beta of the KL term: small, so latents stay informative but bounded."""
     adv_weight: float = 0.0
@@ -146,7 +146,7 @@ class VAEConfig:
     batch, so in multiples of `reuse`): the decoder first learns to reconstruct."""
     critic_width: int = 16
     """Channels of the critic's first layer, doubled at each of its three layers. On standard,
-    16 sharpened as much as 32 at about a quarter of the critic's cost (README, Models)."""
+    16 sharpened as much as 32 at about a quarter of the critic's cost (docs/experiments.md, The VAE)."""
     critic_lr_mult: float = 1.0
     """The critic's learning rate as a multiple of the VAE's (the two time-scale rule, Heusel et
     al. 2017: a critic that learns faster keeps pushing a decoder that has learned to fool it)."""
@@ -160,17 +160,17 @@ class VAEConfig:
     spectral_weight: float = 0.0
     """L1 between the magnitudes of tile-wise Fourier spectra (16 and 32 px tiles): penalises
     lost fine detail wherever in a tile it would sit, so unlike the pixel terms it does not
-    reward a blur (`models/vae_loss.py`; README, Models). 0 = off."""
+    reward a blur (`models/vae_loss.py`; docs/experiments.md, The VAE). 0 = off."""
     frames_per_clip: int = 1
     """Frames drawn from each clip of a batch (batch frames = train.batch x this). Frames of one
     clip are alike, so a step learns from how many clips it sees, not how many frames: on quick
     at equal compute, 16 clips x 1 frame (2400 steps) gave 24.8 dB, 8 x 2 24.2, 8 x 4 (1200
-    steps) 22.8, 4 x 4 (2400 steps) 22.3 (README "Models"; all on 64 px crops)."""
+    steps) 22.8, 4 x 4 (2400 steps) 22.3 (docs/experiments.md, The VAE; all on 64 px crops)."""
     crop: int | None = 96
     """Train on random crops this size (the VAE is fully convolutional, so it runs on whole
     frames after); null = whole frames. On quick at 2200 steps (val PSNR / wall time): 64 px x
     16 clips 24.34 dB / 243 s, 80 x 12 25.40 / 199 s, 96 x 8 25.49 / 214 s, 96 x 12 26.14 /
-    248 s, 112 x 6 25.25 / 178 s, 128 x 4 23.44 / 170 s (README "Models"). Likely why: a 64 px
+    248 s, 112 x 6 25.25 / 178 s, 128 x 4 23.44 / 170 s (docs/experiments.md, The VAE). Likely why: a 64 px
     crop is a 4 x 4 latent grid, mostly border."""
     reuse: int = 16
     """Steps that draw their frames from each rendered batch of clips (another frame and crop
@@ -205,7 +205,7 @@ class DiTConfig:
     the log-mel: 64 mel bands are wider than a semitone below ~1 kHz, so the mel alone hardly
     shows a song's key and mode, which set its palette."""
     objective: Literal["eps", "v", "flow"] = "flow"
-    """What the network predicts (chosen by measurement, see README)."""
+    """What the network predicts (chosen by measurement: README, Models; docs/experiments.md)."""
     cond_drop: float = 0.1
     """Probability of training on the learned null audio (classifier-free guidance)."""
     visualizer_label: bool = False

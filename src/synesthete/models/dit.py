@@ -181,7 +181,7 @@ class DiT(nn.Module):
         # + 1 row: the null label (none given / dropped). Initialised N(0, 1), not DiT's N(0, 0.02):
         # at 0.02 the label starts at ~1% of the timestep embedding in the adaLN input, and after
         # 3200 steps on `standard` the embeddings had grown only to norm ~1 against the timestep's
-        # ~10 (README, the `standard` results; `scripts/label_probe.py` measures the label's use).
+        # ~10 (docs/experiments.md, `standard` on the CPU; `scripts/label_probe.py` measures the label's use).
         self.num_labels = num_labels
         self.label_embedder = nn.Embedding(num_labels + 1, hidden_size) if num_labels else None
         self.blocks = nn.ModuleList([DiTBlock(hidden_size, num_heads, mlp_ratio) for _ in range(depth)])
