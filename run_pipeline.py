@@ -11,7 +11,6 @@ and output_test.mp4 (+ output_test.png) in the current folder.
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 import time
 from pathlib import Path
@@ -29,6 +28,7 @@ from synesthete.infer import VideoGenerator
 from synesthete.infer.render import render_to_file
 from synesthete.media import check_mp4_target
 from synesthete.train.checkpoint import latest_checkpoint
+from synesthete.train.curves import CurvesError, plot_curves, read_metrics
 from synesthete.train.stages import STAGES
 
 console = Console(stderr=True)
@@ -48,20 +48,23 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
 
 
 def last_vals(run_dir: Path, stage: str) -> dict[str, float]:
-    """The latest value of every key a stage logged to metrics.jsonl."""
+    """The value at the latest step of every number a stage logged to metrics.jsonl."""
     path = run_dir / "metrics.jsonl"
-    found: dict[str, float] = {}
-    if path.exists():
-        for line in path.read_text().splitlines():
-            row = json.loads(line)
-            if row.get("stage") == stage:
-                found.update(row)
-    return found
+    series = read_metrics(path).get(stage, {}) if path.exists() else {}
+    return {key: values[-1] for key, (_, values) in series.items()}
 
 
 def minutes(secs: float) -> str:
     """A stage's time as the table shows it: seconds under a minute (generation, a skipped stage), else minutes."""
     return f"{secs:.0f} s" if secs < 60 else f"{secs / 60:.1f} min"
+
+
+def training_curves(run_dir: Path) -> Path | None:
+    """RUN/curves.png from metrics.jsonl, or None while no stage has logged anything."""
+    try:
+        return plot_curves(run_dir)
+    except CurvesError:
+        return None
 
 
 def summarise(table: Table, timings: dict[str, float], total: float, run_dir: Path) -> None:
@@ -107,9 +110,12 @@ def run(args: argparse.Namespace) -> None:
     table = Table(title=f"Synesthete run {run_dir}")
     table.add_column("what")
     table.add_column("value", justify="right")
+    curves = training_curves(run_dir)
     if latest_checkpoint(run_dir / "dit") is None:
         # e.g. `--stages vae`: nothing to generate from yet, so the run ends with its stages
         summarise(table, timings, time.perf_counter() - t_all, run_dir)
+        if curves is not None:
+            table.add_row("training curves", str(curves))
         console.print(table)
         console.print("[dim]no DiT checkpoint yet: stopping before generation and evaluation[/dim]")
         return
@@ -136,6 +142,8 @@ def run(args: argparse.Namespace) -> None:
                   f"{truth_pulse['on_kick']:.1f} / {truth_pulse['between']:.1f} = {truth_pulse['ratio']:.2f}x")
     table.add_row("video", str(out))
     table.add_row("contact sheet", str(out.with_suffix(".png")))
+    if curves is not None:
+        table.add_row("training curves", str(curves))
     console.print(table)
 
     if not args.no_eval:

@@ -22,6 +22,7 @@ def test_pipeline_writes_video_sheet_and_checkpoints(tiny_run):
         assert state["finished"] and state["config"]["data"]["size"] == 32
     assert (run / "samples" / "dit" / "step_000003_val0.png").exists()
     assert "latent_scale" in read_state(run / "dit" / "step_000003")
+    assert (run / "curves.png").exists()                   # the training curves, drawn after the stages
 
 
 def test_vae_validation_scores_every_visualizer(tiny_run):
@@ -78,6 +79,7 @@ def test_finished_stages_are_skipped(tiny_run, monkeypatch, capsys):
     assert os.path.getmtime(tiny_run / "runs" / "tiny" / "dit" / "step_000003" / "state.json") == before
     log = capsys.readouterr().err                # as in a log file: the console is no terminal, 80 columns
     assert "time · vae" in log and " 0 s " in log  # a skipped stage reads in seconds, not "0.0 min"
+    assert "training curves" in log and "curves.png" in log
     header = next(line for line in log.splitlines() if line.startswith("| metric |"))
     assert header.rstrip().endswith("| static |")  # the headline table's rows are never wrapped
 

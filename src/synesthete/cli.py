@@ -315,6 +315,17 @@ def cmd_pool(args: argparse.Namespace) -> None:
     print(summary_line(pooled["intervals"]))
 
 
+def cmd_curves(args: argparse.Namespace) -> None:
+    """A run's training curves from its metrics.jsonl as one PNG (loss, validation, PSNR by look,
+    throughput, a row per stage): W&B's charts without W&B. run_pipeline.py draws it after training."""
+    from synesthete.train.curves import CurvesError, plot_curves
+
+    try:
+        print(f"wrote {plot_curves(args.run, args.out)}")
+    except CurvesError as e:
+        raise UsageError(str(e)) from e
+
+
 def _eval_video(args: argparse.Namespace) -> dict:
     """AV-Align, onset-sync F1 and offset of any video against its (or a given) audio track."""
     import librosa
@@ -374,6 +385,7 @@ COMMANDS: dict[str, tuple[Callable, str]] = {
     "eval": (cmd_eval, "score a run's baselines (metrics.json + report.md) or any video's sync (JSON)"),
     "compare": (cmd_compare, "compare two evaluations of the same songs, model against model (95%% intervals)"),
     "pool": (cmd_pool, "pool evaluations of one run on different songs into one (95%% intervals, by visualizer)"),
+    "curves": (cmd_curves, "draw a run's training curves from its metrics.jsonl (PNG)"),
     "bench-generate": (cmd_bench_generate, "measure generation speed (real-time factor) with its sync metrics (JSON)"),
 }
 """Subcommand -> (function, one-line help). argparse %-formats help strings: write a percent sign as %%."""
@@ -388,7 +400,7 @@ def build_parser() -> argparse.ArgumentParser:
     for name, (fn, help_) in COMMANDS.items():
         p = sub.add_parser(name, help=help_, description=fn.__doc__)
         p.set_defaults(func=fn)
-        if name not in ("generate", "bench-generate", "eval", "compare", "pool"):
+        if name not in ("generate", "bench-generate", "eval", "compare", "pool", "curves"):
             _add_config_args(p)
         if name == "preview":
             p.add_argument("--n", type=int, default=4, help="number of clips")
@@ -448,6 +460,9 @@ def build_parser() -> argparse.ArgumentParser:
         if name == "pool":
             p.add_argument("evals", nargs="+", help="evaluations (metrics.json files, eval folders or run folders)")
             p.add_argument("--json", action="store_true", help="print JSON instead of tables")
+        if name == "curves":
+            p.add_argument("--run", required=True, help="a run folder (its metrics.jsonl)")
+            p.add_argument("--out", default=None, help="the PNG to write (default: RUN/curves.png)")
         if name == "bench-generate":
             p.add_argument("--run", default=None,
                            help="a trained run folder (default: the newest of runs/quick, runs/standard, runs/full)")
