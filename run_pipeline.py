@@ -28,7 +28,8 @@ from synesthete.infer import VideoGenerator
 from synesthete.infer.render import render_to_file
 from synesthete.media import check_mp4_target
 from synesthete.train.checkpoint import latest_checkpoint
-from synesthete.train.curves import CurvesError, plot_curves, read_metrics
+from synesthete.train.curves import CurvesError, plot_curves
+from synesthete.train.metrics_file import last_values
 from synesthete.train.stages import STAGES
 
 console = Console(stderr=True)
@@ -45,13 +46,6 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     p.add_argument("--debug", action="store_true", help="show tracebacks")
     p.add_argument("overrides", nargs="*", metavar="key.sub=value")
     return p.parse_args(argv)
-
-
-def last_vals(run_dir: Path, stage: str) -> dict[str, float]:
-    """The value at the latest step of every number a stage logged to metrics.jsonl."""
-    path = run_dir / "metrics.jsonl"
-    series = read_metrics(path).get(stage, {}) if path.exists() else {}
-    return {key: values[-1] for key, (_, values) in series.items()}
 
 
 def minutes(secs: float) -> str:
@@ -72,7 +66,7 @@ def summarise(table: Table, timings: dict[str, float], total: float, run_dir: Pa
     for stage, secs in timings.items():
         table.add_row(f"time · {stage}", minutes(secs))
     table.add_row("time · total", minutes(total))
-    vae = last_vals(run_dir, "vae")
+    vae = last_values(run_dir / "metrics.jsonl", "vae")
     psnr = vae.get("val_psnr")
     if psnr is not None:
         per_vis = {k.removeprefix("val_psnr_"): v for k, v in vae.items() if k.startswith("val_psnr_")}

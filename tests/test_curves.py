@@ -6,9 +6,8 @@ import matplotlib.image as mpimg
 import pytest
 
 from synesthete.cli import main as cli_main
-from synesthete.train.curves import CurvesError, per_look, plot_curves, read_metrics, smooth
-
-from conftest import run_pipeline  # noqa: E402
+from synesthete.train.curves import CurvesError, per_look, plot_curves, smooth
+from synesthete.train.metrics_file import last_values, read_metrics
 
 
 def _write(path, rows, tail=""):
@@ -99,9 +98,10 @@ def test_curves_cli_writes_the_png(tmp_path, capsys):
     assert (tmp_path / "c.png").exists() and str(tmp_path / "c.png") in capsys.readouterr().out
 
 
-def test_pipeline_summary_reads_the_latest_step_past_a_cut_short_row(tmp_path):
+def test_last_values_reads_the_latest_step_past_a_cut_short_row(tmp_path):
+    """What the pipeline's summary reads (it used to stop on such a row after a whole training run)."""
     path = tmp_path / "metrics.jsonl"
     _write(path, _rows(), tail='{"stage": "vae", "step": 4')
-    last = run_pipeline.last_vals(tmp_path, "vae")
+    last = last_values(path, "vae")
     assert last["val_psnr"] == 22.0 and last["loss"] == 0.01 and last["val_psnr_tunnel"] == 23.0
-    assert run_pipeline.last_vals(tmp_path, "full") == {}
+    assert last_values(path, "full") == {} and last_values(tmp_path / "none.jsonl", "vae") == {}

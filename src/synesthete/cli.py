@@ -326,6 +326,23 @@ def cmd_curves(args: argparse.Namespace) -> None:
         raise UsageError(str(e)) from e
 
 
+def cmd_runs(args: argparse.Namespace) -> None:
+    """Every run under a folder, newest first: how far each stage trained (a checkmark once finished),
+    the VAE's validation PSNR and the headline of its largest evaluation (markdown, or JSON with --json)."""
+    from synesthete.train.run_status import list_runs, runs_table
+
+    root = Path(args.root)
+    if not root.is_dir():
+        raise UsageError(f"no runs folder {root} (train one with: uv run python run_pipeline.py)")
+    runs = list_runs(root)
+    if args.json:
+        print(jsonout.dumps(runs, indent=1))
+    elif runs:
+        print(runs_table(runs))
+    else:
+        print(f"no runs in {root} yet (train one with: uv run python run_pipeline.py)")
+
+
 def _eval_video(args: argparse.Namespace) -> dict:
     """AV-Align, onset-sync F1 and offset of any video against its (or a given) audio track."""
     import librosa
@@ -386,6 +403,7 @@ COMMANDS: dict[str, tuple[Callable, str]] = {
     "compare": (cmd_compare, "compare two evaluations of the same songs, model against model (95%% intervals)"),
     "pool": (cmd_pool, "pool evaluations of one run on different songs into one (95%% intervals, by visualizer)"),
     "curves": (cmd_curves, "draw a run's training curves from its metrics.jsonl (PNG)"),
+    "runs": (cmd_runs, "list the runs in a folder: stages trained, VAE PSNR, evaluation headline"),
     "bench-generate": (cmd_bench_generate, "measure generation speed (real-time factor) with its sync metrics (JSON)"),
 }
 """Subcommand -> (function, one-line help). argparse %-formats help strings: write a percent sign as %%."""
@@ -400,7 +418,7 @@ def build_parser() -> argparse.ArgumentParser:
     for name, (fn, help_) in COMMANDS.items():
         p = sub.add_parser(name, help=help_, description=fn.__doc__)
         p.set_defaults(func=fn)
-        if name not in ("generate", "bench-generate", "eval", "compare", "pool", "curves"):
+        if name not in ("generate", "bench-generate", "eval", "compare", "pool", "curves", "runs"):
             _add_config_args(p)
         if name == "preview":
             p.add_argument("--n", type=int, default=4, help="number of clips")
@@ -463,6 +481,9 @@ def build_parser() -> argparse.ArgumentParser:
         if name == "curves":
             p.add_argument("--run", required=True, help="a run folder (its metrics.jsonl)")
             p.add_argument("--out", default=None, help="the PNG to write (default: RUN/curves.png)")
+        if name == "runs":
+            p.add_argument("--root", default="runs", help="the folder of runs (default: runs)")
+            p.add_argument("--json", action="store_true", help="print JSON instead of a table")
         if name == "bench-generate":
             p.add_argument("--run", default=None,
                            help="a trained run folder (default: the newest of runs/quick, runs/standard, runs/full)")

@@ -8,7 +8,6 @@ second axis), the validation PSNR of each look where the stage logged it, and th
 
 from __future__ import annotations
 
-import json
 import os
 from pathlib import Path
 
@@ -17,9 +16,8 @@ import matplotlib
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 
+from synesthete.train.metrics_file import Series, read_metrics  # noqa: E402
 from synesthete.visualizers import VISUALIZER_NAMES  # noqa: E402
-
-Series = tuple[list[int], list[float]]
 
 TRAIN_KEYS = ("loss", "rec")
 """Training-loss keys drawn in the first panel (`rec`: the VAE's reconstruction term)."""
@@ -38,29 +36,6 @@ def per_look(key: str) -> bool:
 
 class CurvesError(ValueError):
     """A run without usable metrics; the message is one line."""
-
-
-def read_metrics(path: Path) -> dict[str, dict[str, Series]]:
-    """metrics.jsonl -> stage -> key -> (steps, values), in step order.
-
-    A resumed stage logs again from its checkpoint's step, so where a step was logged twice the
-    later row wins. Non-numeric values (and nulls) are left out, and so are lines that are not a
-    row: a write cut short by a killed process, which the resumed run's next row is appended to.
-    """
-    table: dict[str, dict[str, dict[int, float]]] = {}
-    for line in path.read_text(errors="replace").splitlines():
-        try:
-            row = json.loads(line)
-            stage, step = str(row["stage"]), int(row["step"])
-        except (json.JSONDecodeError, KeyError, TypeError, ValueError):
-            continue
-        keys = table.setdefault(stage, {})
-        for key, value in row.items():
-            if key in ("stage", "step", "time") or isinstance(value, bool) or not isinstance(value, (int, float)):
-                continue
-            keys.setdefault(key, {})[step] = float(value)
-    return {stage: {k: (sorted(v), [v[s] for s in sorted(v)]) for k, v in keys.items()}
-            for stage, keys in table.items()}
 
 
 def smooth(values: list[float], weight: float = 0.9) -> list[float]:

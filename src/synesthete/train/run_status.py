@@ -1,0 +1,132 @@
+"""What each run folder holds: how far each stage trained, its VAE's PSNR, its evaluation's headline.
+
+`synesthete runs` prints it for a folder of runs: the overview of a set of ablations, read from
+the files alone (checkpoint states, metrics.jsonl, eval metrics.json), without loading a model.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from synesthete.train.checkpoint import CheckpointError, latest_checkpoint, read_state
+from synesthete.train.metrics_file import last_values
+
+STAGE_NAMES = ("vae", "dit", "regression")
+
+
+def stage_progress(run_dir: Path, stage: str) -> dict[str, Any] | None:
+    """{"step", "steps", "finished"} of a stage's latest checkpoint; None when it has none."""
+    ckpt = latest_checkpoint(Path(run_dir) / stage)
+    if ckpt is None:
+        return None
+    try:
+        state = read_state(ckpt)
+    except CheckpointError:
+        return {"step": None, "steps": None, "finished": False, "damaged": True}
+    steps = state.get("config", {}).get(stage, {}).get("train", {}).get("steps")
+    return {"step": state.get("step"), "steps": steps, "finished": bool(state.get("finished"))}
+
+
+def _read_json(path: Path) -> dict | None:
+    try:
+        data = json.loads(path.read_text())
+    except (OSError, ValueError):
+        return None
+    return data if isinstance(data, dict) and isinstance(data.get("results"), dict) else None
+
+
+def eval_headline(path: Path, metrics: dict) -> dict[str, Any]:
+    """The figures the targets are held to, from one evaluation's metrics.json."""
+    results = metrics["results"]
+
+    def get(baseline: str, key: str) -> float | None:
+        value = results.get(baseline, {}).get(key)
+        return float(value) if isinstance(value, (int, float)) and math.isfinite(value) else None
+
+    def margin(baseline: str) -> float | None:
+        model, other = get("model", "av_align"), get(baseline, "av_align")
+        return None if model is None or other is None else model - other
+
+    return {
+        "folder": path.parent.name, "songs": len(metrics.get("clips", [])),
+        "av_align": get("model", "av_align"), "av_align_truth": get("ground_truth", "av_align"),
+        "beat_f1": get("model", "beat_f1"), "beat_f1_truth": get("ground_truth", "beat_f1"),
+        "margin_shuffled": margin("shuffled_audio"), "margin_null": margin("null_audio"),
+        "sharpness_ratio": get("model", "sharpness_ratio"),
+    }
+
+
+def best_eval(run_dir: Path) -> dict[str, Any] | None:
+    """The run's evaluation with the most songs (`eval/`, `eval16/`, ...; the newest on a tie)."""
+    found = [(p, m) for p in Path(run_dir).glob("*/metrics.json") if (m := _read_json(p)) is not None]
+    if not found:
+        return None
+    path, metrics = max(found, key=lambda pm: (len(pm[1].get("clips", [])), pm[0].stat().st_mtime))
+    return eval_headline(path, metrics)
+
+
+def is_run(folder: Path) -> bool:
+    """A folder run_pipeline.py made: its config.yaml or a stage folder (not `eval_nets/` and such)."""
+    return folder.is_dir() and ((folder / "config.yaml").is_file() or any((folder / s).is_dir() for s in STAGE_NAMES))
+
+
+def run_status(run_dir: Path) -> dict[str, Any]:
+    run_dir = Path(run_dir)
+    try:
+        cfg = yaml.safe_load((run_dir / "config.yaml").read_text()) or {}
+    except (OSError, yaml.YAMLError):
+        cfg = {}
+    files = [run_dir / "config.yaml", run_dir / "metrics.jsonl", *run_dir.glob("*/metrics.json")]
+    updated = max((f.stat().st_mtime for f in files if f.is_file()), default=run_dir.stat().st_mtime)
+    return {
+        "run": str(run_dir), "preset": cfg.get("preset") if isinstance(cfg, dict) else None,
+        "updated": datetime.fromtimestamp(updated, timezone.utc).strftime("%Y-%m-%d %H:%M"),
+        "stages": {s: stage_progress(run_dir, s) for s in STAGE_NAMES},
+        "vae_psnr": last_values(run_dir / "metrics.jsonl", "vae").get("val_psnr"),
+        "eval": best_eval(run_dir),
+    }
+
+
+def list_runs(root: Path) -> list[dict[str, Any]]:
+    """Every run under `root`, the most recently updated first."""
+    runs = [run_status(d) for d in Path(root).iterdir() if is_run(d)]
+    return sorted(runs, key=lambda r: r["updated"], reverse=True)
+
+
+def _stage_cell(progress: dict | None) -> str:
+    if progress is None:
+        return "–"
+    if progress.get("damaged"):
+        return "damaged"
+    if progress["finished"]:
+        return f"{progress['step']} ✓"
+    return f"{progress['step']}/{progress['steps']}"
+
+
+def _num(value: float | None, fmt: str = ".3f") -> str:
+    return "–" if value is None else format(value, fmt)
+
+
+def runs_table(runs: list[dict[str, Any]]) -> str:
+    """Markdown: a row per run, its stages' steps (✓ = finished), VAE PSNR and evaluation headline."""
+    rows = ["| run | preset | vae | dit | regression | VAE dB | eval (songs) | AV-Align (truth) "
+            "| beat F1 (truth) | - shuffled | - null | sharpness | updated (UTC) |",
+            "|---" * 13 + "|"]
+    for r in runs:
+        e = r["eval"] or {}
+        scored = f"{e['folder']} ({e['songs']})" if e else "–"
+        rows.append(" | ".join([
+            f"| {Path(r['run']).name}", r["preset"] or "–", *(_stage_cell(r["stages"][s]) for s in STAGE_NAMES),
+            _num(r["vae_psnr"], ".2f"), scored,
+            f"{_num(e.get('av_align'))} ({_num(e.get('av_align_truth'))})" if e else "–",
+            f"{_num(e.get('beat_f1'))} ({_num(e.get('beat_f1_truth'))})" if e else "–",
+            _num(e.get("margin_shuffled"), "+.3f"), _num(e.get("margin_null"), "+.3f"),
+            _num(e.get("sharpness_ratio"), ".2f"), f"{r['updated']} |",
+        ]))
+    return "\n".join(rows)

@@ -1,0 +1,91 @@
+"""`synesthete runs`: the overview of a folder of runs, read from their files alone."""
+
+import json
+
+import pytest
+import yaml
+
+from synesthete.cli import main as cli_main
+from synesthete.train.run_status import list_runs, run_status, runs_table
+
+
+def _checkpoint(run, stage, step, steps, finished):
+    ckpt = run / stage / f"step_{step:06d}"
+    ckpt.mkdir(parents=True)
+    state = {"step": step, "stage": stage, "finished": finished, "config": {stage: {"train": {"steps": steps}}}}
+    (ckpt / "state.json").write_text(json.dumps(state))
+
+
+def _metrics_json(folder, songs, model, shuffled, null, truth=0.6):
+    folder.mkdir(parents=True)
+    results = {"ground_truth": {"av_align": truth, "beat_f1": 0.7}, "model": {"av_align": model, "beat_f1": 0.65,
+                                                                               "sharpness_ratio": 0.5},
+               "shuffled_audio": {"av_align": shuffled}, "null_audio": {"av_align": null}}
+    (folder / "metrics.json").write_text(json.dumps({"results": results, "clips": [{}] * songs}))
+
+
+@pytest.fixture
+def runs(tmp_path):
+    """`done`: every stage finished, a VAE validated twice (resumed), two evaluations;
+    `half`: the DiT at step 40 of 100, no evaluation; `eval_nets`: a cache, not a run."""
+    root = tmp_path / "runs"
+    done = root / "done"
+    done.mkdir(parents=True)
+    (done / "config.yaml").write_text(yaml.safe_dump({"name": "done", "preset": "quick"}))
+    for stage, steps in (("vae", 30), ("dit", 20), ("regression", 10)):
+        _checkpoint(done, stage, steps, steps, True)
+    rows = [{"stage": "vae", "step": 20, "val_psnr": 24.0}, {"stage": "vae", "step": 30, "val_psnr": 25.5},
+            {"stage": "dit", "step": 20, "val_loss": 0.9}]
+    (done / "metrics.jsonl").write_text("".join(json.dumps(r) + "\n" for r in rows))
+    _metrics_json(done / "eval", 4, 0.50, 0.30, 0.40)
+    _metrics_json(done / "eval16", 16, 0.48, 0.33, 0.35)      # more songs: the one shown
+    half = root / "half"
+    half.mkdir()
+    (half / "config.yaml").write_text(yaml.safe_dump({"name": "half", "preset": "standard"}))
+    _checkpoint(half, "vae", 60, 60, True)
+    _checkpoint(half, "dit", 40, 100, False)
+    (root / "eval_nets" / "evaluator").mkdir(parents=True)
+    (root / "notes.txt").write_text("not a run")
+    return root
+
+
+def test_run_status_reads_stages_vae_and_the_largest_evaluation(runs):
+    s = run_status(runs / "done")
+    assert s["preset"] == "quick" and s["vae_psnr"] == 25.5
+    assert s["stages"]["dit"] == {"step": 20, "steps": 20, "finished": True}
+    e = s["eval"]
+    assert e["folder"] == "eval16" and e["songs"] == 16
+    assert e["margin_shuffled"] == pytest.approx(0.15) and e["margin_null"] == pytest.approx(0.13)
+    half = run_status(runs / "half")
+    assert half["stages"]["dit"] == {"step": 40, "steps": 100, "finished": False}
+    assert half["stages"]["regression"] is None and half["eval"] is None and half["vae_psnr"] is None
+
+
+def test_list_runs_skips_what_is_not_a_run(runs):
+    assert sorted(r["run"].rsplit("/", 1)[-1] for r in list_runs(runs)) == ["done", "half"]
+
+
+def test_runs_table_shows_progress_and_headline(runs):
+    table = runs_table([run_status(runs / "done"), run_status(runs / "half")])
+    done, half = table.splitlines()[2:]
+    assert "| done | quick | 30 ✓ | 20 ✓ | 10 ✓ | 25.50 | eval16 (16) | 0.480 (0.600) |" in done
+    assert "| +0.150 | +0.130 | 0.50 |" in done
+    assert "| half | standard | 60 ✓ | 40/100 | – | – | – |" in half
+
+
+def test_a_damaged_checkpoint_is_named_not_fatal(runs):
+    (runs / "half" / "dit" / "step_000040" / "state.json").write_text("{not json")
+    assert "| damaged |" in runs_table([run_status(runs / "half")])
+
+
+def test_runs_cli(runs, tmp_path, capsys):
+    assert cli_main(["runs", "--root", str(runs)]) == 0
+    assert "| done | quick |" in capsys.readouterr().out
+    assert cli_main(["runs", "--root", str(runs), "--json"]) == 0
+    assert {r["preset"] for r in json.loads(capsys.readouterr().out)} == {"quick", "standard"}
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    assert cli_main(["runs", "--root", str(empty)]) == 0 and "no runs in" in capsys.readouterr().out
+    assert cli_main(["runs", "--root", str(tmp_path / "nothing")]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and err[0].startswith("synesthete runs: error: no runs folder")
