@@ -291,6 +291,26 @@ def test_dit_visualizer_label_conditions_and_none_is_the_null_label():
     assert tiny_dit().label_embedder is None                                    # off by default
 
 
+def test_dit_label_layout_starts_as_the_model_without_it_and_then_places_each_label():
+    from synesthete.config import load_config
+    from synesthete.train.builders import build_denoiser
+
+    base = ["data.size=32", "dit.visualizer_label=true"]
+    plain, layout = (build_denoiser(load_config(None, base + extra)).dit for extra in ([], ["dit.label_layout=true"]))
+    assert layout.label_layout.shape == (10, layout.hidden_size, 1, 1)   # 9 labels + null; 2x2 latent, patch 2
+    assert all(torch.equal(p, layout.state_dict()[k]) for k, p in plain.state_dict().items())   # no RNG drawn
+    model = tiny_dit(num_labels=3, label_layout=8)                       # a 4 x 4 map per label
+    randomize_zeroed(model)
+    x, t, a = dit_inputs()
+    with torch.no_grad():
+        model.label_embedder.weight.zero_()                              # only the layout tells labels apart
+        assert (model(x, t, a, label=torch.tensor([0, 0])) - model(x, t, a, label=torch.tensor([1, 1]))).abs().max() > 1e-3
+        big = torch.randn(1, 6, 4, 16, 16, generator=gen(5))             # another grid: the map is resized
+        assert model(big, t[:1], a[:1], label=torch.tensor([2])).shape == big.shape
+    with pytest.raises(Exception, match="label_layout: needs dit.visualizer_label"):
+        load_config(None, ["dit.label_layout=true"])
+
+
 def test_dit_self_cond_sees_its_previous_estimate_and_none_is_zeros():
     model = tiny_dit(self_cond=True)
     randomize_zeroed(model)

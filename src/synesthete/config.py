@@ -212,6 +212,11 @@ class DiTConfig:
     """Also condition on which visualizer drew the clip (a learned embedding per visualizer plus
     a null one, dropped with probability cond_drop): the audio does not say which visualizer a
     clip uses, so without it the DiT must learn a nine-way mixture. `generate --visualizer`."""
+    label_layout: bool = False
+    """With visualizer_label: also a learned spatial map per label, added to every frame's patch
+    tokens (zeros at first). The label's adaLN embedding scales and shifts channels only, while a
+    look is mostly a layout (a tunnel's centre, the spectrum's bars): this is a direct path from
+    the label to where things are."""
     t_shift: float = 1.0
     """Training noise levels t = s u / (1 + (s - 1) u), u ~ U(0, 1) (SD3's timestep shift,
     Esser et al. 2024): s > 1 trains more at high noise, where sampling sets the global look."""
@@ -230,6 +235,8 @@ class DiTConfig:
         _require(0 <= self.cond_drop < 1, "cond_drop", f"must be in [0, 1), got {self.cond_drop}")
         _require(self.reuse >= 1, "reuse", f"must be >= 1, got {self.reuse}")
         _require(self.t_shift > 0, "t_shift", f"must be > 0, got {self.t_shift}")
+        _require(not self.label_layout or self.visualizer_label, "label_layout",
+                 "needs dit.visualizer_label: true (a layout per visualizer label)")
 
 
 @dataclass

@@ -168,7 +168,7 @@ class DiT(nn.Module):
     def __init__(self, in_channels: int = 8, patch_size: int = 2, hidden_size: int = 128,
                  depth: int = 4, num_heads: int = 4, mlp_ratio: float = 4.0, audio_dim: int = 128,
                  audio_tokens_per_frame: int = 1, num_targets: int = 2, num_labels: int = 0,
-                 self_cond: bool = False):
+                 self_cond: bool = False, label_layout: int = 0):
         super().__init__()
         self.in_channels, self.out_channels = in_channels, in_channels
         self.patch_size, self.hidden_size = patch_size, hidden_size
@@ -184,6 +184,14 @@ class DiT(nn.Module):
         # ~10 (docs/experiments.md, `standard` on the CPU; `scripts/label_probe.py` measures the label's use).
         self.num_labels = num_labels
         self.label_embedder = nn.Embedding(num_labels + 1, hidden_size) if num_labels else None
+        # label_layout > 0 (latent cells per side): a learned map per label, added to every frame's
+        # patch tokens. adaLN gives the label a per-channel scale and shift only; this is a direct
+        # path from the label to where things are in the frame. Zeros (no RNG drawn: the other
+        # initial weights stay those of the model without it), resized if the grid differs.
+        self.label_layout = None
+        if num_labels and label_layout:
+            side = label_layout // patch_size
+            self.label_layout = nn.Parameter(torch.zeros(num_labels + 1, hidden_size, side, side))
         self.blocks = nn.ModuleList([DiTBlock(hidden_size, num_heads, mlp_ratio) for _ in range(depth)])
         self.final_layer = FinalLayer(hidden_size, patch_size, self.out_channels)
         self.initialize_weights()
@@ -225,6 +233,8 @@ class DiT(nn.Module):
         h, w = H // p, W // p
         if target is None:
             target = torch.zeros(B, dtype=torch.long, device=x.device)
+        if self.label_embedder is not None and label is None:
+            label = torch.full((B,), self.num_labels, dtype=torch.long, device=x.device)
         if self.self_cond:       # no estimate yet (first step, or half the training steps): zeros
             x = torch.cat([x, torch.zeros_like(x) if x_self_cond is None else x_self_cond.to(x.dtype)], dim=2)
         x = self.x_embedder(rearrange(x, "b t c h w -> (b t) c h w"))            # (B*T, D, h, w)
@@ -232,11 +242,14 @@ class DiT(nn.Module):
         pos = spatial_pos_embed(h, w, self.hidden_size, x.device)[None, None]     # (1, 1, N, D)
         pos = pos + temporal_pos_embed(T, self.hidden_size, x.device)[None, :, None]  # (1, T, N, D)
         x = x + pos.to(x.dtype)
+        if self.label_layout is not None:
+            layout = self.label_layout[label]                                     # (B, D, h0, w0)
+            if layout.shape[-2:] != (h, w):
+                layout = F.interpolate(layout, size=(h, w), mode="bilinear", align_corners=False)
+            x = x + rearrange(layout, "b d h w -> b 1 (h w) d").to(x.dtype)      # (B, T, N, D)
         context, c_frame = self.audio_embedder(audio, T, drop_audio)             # (B, S, D), (B, T, D)
         c = self.t_embedder(t) + self.target_embedder(target)                    # (B, D)
         if self.label_embedder is not None:
-            if label is None:
-                label = torch.full((B,), self.num_labels, dtype=torch.long, device=x.device)
             c = c + self.label_embedder(label)
         c = c.unsqueeze(1) + c_frame                                              # (B, T, D)
         for block in self.blocks:

@@ -55,7 +55,8 @@ def build_denoiser(cfg: Config) -> AudioDiT:
     with seeded_init(d.seed, "dit"):
         encoder = AudioEncoder(sample_rate=d.sample_rate, fps=d.fps, dim=cfg.dit.audio_dim, chroma=cfg.dit.audio_chroma)
         dit = DiT_models[cfg.dit.size](in_channels=cfg.vae.latent_channels, audio_dim=cfg.dit.audio_dim,
-                                       num_labels=labels, self_cond=cfg.dit.self_cond)
+                                       num_labels=labels, self_cond=cfg.dit.self_cond,
+                                       label_layout=d.size // 16 if cfg.dit.label_layout else 0)  # 16x: every VAE size
         return AudioDiT(encoder, dit)
 
 
