@@ -61,8 +61,9 @@ def training_curves(run_dir: Path) -> Path | None:
         return None
 
 
-def summarise(table: Table, timings: dict[str, float], total: float, run_dir: Path) -> None:
-    """Rows: the time of each stage and in all, the VAE's validation PSNR (pooled, worst look) and sharpness ratio."""
+def summarise(table: Table, timings: dict[str, float], total: float, run_dir: Path, curves: Path | None) -> None:
+    """Rows: the time of each stage and in all, the VAE's validation PSNR (pooled, worst look) and sharpness
+    ratio, and the training curves' PNG."""
     for stage, secs in timings.items():
         table.add_row(f"time · {stage}", minutes(secs))
     table.add_row("time · total", minutes(total))
@@ -74,6 +75,8 @@ def summarise(table: Table, timings: dict[str, float], total: float, run_dir: Pa
         table.add_row("VAE PSNR (validation frames)", f"{psnr:.2f} dB{worst}")
     if vae.get("val_sharpness") is not None:
         table.add_row("VAE sharpness ratio (recon / truth)", f"{vae['val_sharpness']:.2f}")
+    if curves is not None:
+        table.add_row("training curves", str(curves))
 
 
 def run(args: argparse.Namespace) -> None:
@@ -107,9 +110,7 @@ def run(args: argparse.Namespace) -> None:
     curves = training_curves(run_dir)
     if latest_checkpoint(run_dir / "dit") is None:
         # e.g. `--stages vae`: nothing to generate from yet, so the run ends with its stages
-        summarise(table, timings, time.perf_counter() - t_all, run_dir)
-        if curves is not None:
-            table.add_row("training curves", str(curves))
+        summarise(table, timings, time.perf_counter() - t_all, run_dir, curves)
         console.print(table)
         console.print("[dim]no DiT checkpoint yet: stopping before generation and evaluation[/dim]")
         return
@@ -125,7 +126,7 @@ def run(args: argparse.Namespace) -> None:
         visualizer=gen.label_for(clip),
     )
     timings["generate"] = time.perf_counter() - t0
-    summarise(table, timings, time.perf_counter() - t_all, run_dir)
+    summarise(table, timings, time.perf_counter() - t_all, run_dir, curves)
 
     fps = cfg.data.fps
     model_pulse = pulse_stats(video, clip["events"]["kick"], fps)
@@ -136,8 +137,6 @@ def run(args: argparse.Namespace) -> None:
                   f"{truth_pulse['on_kick']:.1f} / {truth_pulse['between']:.1f} = {truth_pulse['ratio']:.2f}x")
     table.add_row("video", str(out))
     table.add_row("contact sheet", str(out.with_suffix(".png")))
-    if curves is not None:
-        table.add_row("training curves", str(curves))
     console.print(table)
 
     if not args.no_eval:

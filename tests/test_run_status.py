@@ -21,7 +21,8 @@ def _metrics_json(folder, songs, model, shuffled, null, truth=0.6):
     results = {"ground_truth": {"av_align": truth, "beat_f1": 0.7}, "model": {"av_align": model, "beat_f1": 0.65,
                                                                                "sharpness_ratio": 0.5},
                "shuffled_audio": {"av_align": shuffled}, "null_audio": {"av_align": null}}
-    (folder / "metrics.json").write_text(json.dumps({"results": results, "clips": [{}] * songs}))
+    (folder / "metrics.json").write_text(json.dumps({"run": str(folder.parent), "results": results, "per_clip": {},
+                                                     "clips": [{}] * songs, "fps": 16, "seconds": 8.0, "config": {}}))
 
 
 @pytest.fixture

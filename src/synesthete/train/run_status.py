@@ -6,7 +6,6 @@ the files alone (checkpoint states, metrics.jsonl, eval metrics.json), without l
 
 from __future__ import annotations
 
-import json
 import math
 from datetime import datetime, timezone
 from pathlib import Path
@@ -14,6 +13,7 @@ from typing import Any
 
 import yaml
 
+from synesthete.eval.compare import CompareError, load_metrics
 from synesthete.train.checkpoint import CheckpointError, latest_checkpoint, read_state
 from synesthete.train.metrics_file import last_values
 
@@ -33,12 +33,12 @@ def stage_progress(run_dir: Path, stage: str) -> dict[str, Any] | None:
     return {"step": state.get("step"), "steps": steps, "finished": bool(state.get("finished"))}
 
 
-def _read_json(path: Path) -> dict | None:
+def _read_eval(path: Path) -> dict | None:
+    """An evaluation's metrics.json as `synesthete compare` reads it; None if it is not one."""
     try:
-        data = json.loads(path.read_text())
-    except (OSError, ValueError):
+        return load_metrics(path)
+    except (CompareError, FileNotFoundError):
         return None
-    return data if isinstance(data, dict) and isinstance(data.get("results"), dict) else None
 
 
 def eval_headline(path: Path, metrics: dict) -> dict[str, Any]:
@@ -64,7 +64,7 @@ def eval_headline(path: Path, metrics: dict) -> dict[str, Any]:
 
 def best_eval(run_dir: Path) -> dict[str, Any] | None:
     """The run's evaluation with the most songs (`eval/`, `eval16/`, ...; the newest on a tie)."""
-    found = [(p, m) for p in Path(run_dir).glob("*/metrics.json") if (m := _read_json(p)) is not None]
+    found = [(p, m) for p in Path(run_dir).glob("*/metrics.json") if (m := _read_eval(p)) is not None]
     if not found:
         return None
     path, metrics = max(found, key=lambda pm: (len(pm[1].get("clips", [])), pm[0].stat().st_mtime))
