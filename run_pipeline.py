@@ -29,7 +29,7 @@ from synesthete.infer.render import render_to_file
 from synesthete.media import check_mp4_target
 from synesthete.train.checkpoint import latest_checkpoint
 from synesthete.train.curves import CurvesError, plot_curves
-from synesthete.train.metrics_file import last_values
+from synesthete.train.metrics_file import last_validation
 from synesthete.train.stages import STAGES
 
 console = Console(stderr=True)
@@ -67,7 +67,7 @@ def summarise(table: Table, timings: dict[str, float], total: float, run_dir: Pa
     for stage, secs in timings.items():
         table.add_row(f"time · {stage}", minutes(secs))
     table.add_row("time · total", minutes(total))
-    vae = last_values(run_dir / "metrics.jsonl", "vae")
+    vae = last_validation(run_dir, "vae")
     psnr = vae.get("val_psnr")
     if psnr is not None:
         per_vis = {k.removeprefix("val_psnr_"): v for k, v in vae.items() if k.startswith("val_psnr_")}

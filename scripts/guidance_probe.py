@@ -52,8 +52,7 @@ def main() -> None:
     settings = {k: SETTINGS[k] for k in args.settings.split(",")}
     device = torch.device("cpu")
     gen = VideoGenerator.from_run(args.run, device)
-    if not gen.takes_visualizer:   # every setting but audio_cfg1/3/6 would repeat those under another name
-        raise UsageError(f"{args.run}: this run's DiT takes no visualizer label (dit.visualizer_label)")
+    gen.require_labels()
     d = gen.cfg.data
     val = ProceduralAVDataset(d, split="val")
     denoiser = to_denoiser(gen.model.dit, gen.cfg.dit.objective)

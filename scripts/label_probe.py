@@ -17,7 +17,7 @@ from pathlib import Path
 
 import torch
 
-from synesthete.cli import UsageError, report_errors
+from synesthete.cli import report_errors
 from synesthete.data import ProceduralAVDataset
 from synesthete.diffusion import to_denoiser
 from synesthete.infer.generate import VideoGenerator
@@ -33,8 +33,7 @@ def main() -> None:
     args = ap.parse_args()
     device = torch.device("cpu")
     gen = VideoGenerator.from_run(args.run, device)
-    if not gen.takes_visualizer:
-        raise UsageError(f"{args.run}: this run's DiT takes no visualizer label (dit.visualizer_label)")
+    gen.require_labels()
     val = ProceduralAVDataset(gen.cfg.data, split="val")
     clips = [val.clip(i) for i in range(args.songs)]
     latents = gen.vae.normalize_latent(encode_video(gen.vae, torch.stack([c["video"] for c in clips]), device))

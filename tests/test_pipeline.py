@@ -34,6 +34,8 @@ def test_vae_validation_scores_every_visualizer(tiny_run):
     assert min(per_vis) <= val["val_psnr"] <= max(per_vis)        # the pooled PSNR lies between
     ratios = [val["val_sharpness_geometry"], val["val_sharpness_tunnel"]]
     assert min(ratios) - 1e-6 <= val["val_sharpness"] <= max(ratios) + 1e-6   # a truth-weighted mean of them
+    kept = read_state(tiny_run / "runs" / "tiny" / "vae" / "step_000003")["val"]   # the checkpoint keeps them too
+    assert kept["step"] == val["step"] and kept["val_psnr"] == pytest.approx(val["val_psnr"])
 
 
 def test_pipeline_evaluates_every_baseline(tiny_run):

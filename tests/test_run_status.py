@@ -16,13 +16,14 @@ def _checkpoint(run, stage, step, steps, finished):
     (ckpt / "state.json").write_text(json.dumps(state))
 
 
-def _metrics_json(folder, songs, model, shuffled, null, truth=0.6):
+def _metrics_json(folder, songs, model, shuffled, null, truth=0.6, sample=None):
     folder.mkdir(parents=True)
     results = {"ground_truth": {"av_align": truth, "beat_f1": 0.7}, "model": {"av_align": model, "beat_f1": 0.65,
                                                                                "sharpness_ratio": 0.5},
                "shuffled_audio": {"av_align": shuffled}, "null_audio": {"av_align": null}}
     (folder / "metrics.json").write_text(json.dumps({"run": str(folder.parent), "results": results, "per_clip": {},
-                                                     "clips": [{}] * songs, "fps": 16, "seconds": 8.0, "config": {}}))
+                                                     "clips": [{}] * songs, "fps": 16, "seconds": 8.0,
+                                                     "config": {"sample": sample or {}}}))
 
 
 @pytest.fixture
@@ -40,6 +41,8 @@ def runs(tmp_path):
     (done / "metrics.jsonl").write_text("".join(json.dumps(r) + "\n" for r in rows))
     _metrics_json(done / "eval", 4, 0.50, 0.30, 0.40)
     _metrics_json(done / "eval16", 16, 0.48, 0.33, 0.35)      # more songs: the one shown
+    _metrics_json(done / "eval16_gi", 16, 0.47, 0.30, 0.30,   # as many, newer, but sampled another way
+                  sample={"guidance": 3.0, "guidance_interval": [0.0, 0.8], "guidance_outside": 0.0})
     half = root / "half"
     half.mkdir()
     (half / "config.yaml").write_text(yaml.safe_dump({"name": "half", "preset": "standard"}))
@@ -55,7 +58,7 @@ def test_run_status_reads_stages_vae_and_the_largest_evaluation(runs):
     assert s["preset"] == "quick" and s["vae_psnr"] == 25.5
     assert s["stages"]["dit"] == {"step": 20, "steps": 20, "finished": True}
     e = s["eval"]
-    assert e["folder"] == "eval16" and e["songs"] == 16
+    assert e["folder"] == "eval16" and e["songs"] == 16 and e["sampling"] == []
     assert e["margin_shuffled"] == pytest.approx(0.15) and e["margin_null"] == pytest.approx(0.13)
     half = run_status(runs / "half")
     assert half["stages"]["dit"] == {"step": 40, "steps": 100, "finished": False}
@@ -90,3 +93,24 @@ def test_runs_cli(runs, tmp_path, capsys):
     assert cli_main(["runs", "--root", str(tmp_path / "nothing")]) == 2
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 1 and err[0].startswith("synesthete runs: error: no runs folder")
+
+
+def test_an_evaluation_sampled_another_way_says_how(runs):
+    """Alone, the guidance-interval evaluation is shown, with its sampling named as config overrides."""
+    import shutil
+
+    shutil.rmtree(runs / "done" / "eval16")
+    e = run_status(runs / "done")["eval"]
+    assert e["folder"] == "eval16_gi"
+    assert e["sampling"] == ["sample.guidance_interval=[0.0,0.8]", "sample.guidance_outside=0.0"]
+    assert "| eval16_gi (16; sample.guidance_interval=[0.0,0.8]; sample.guidance_outside=0.0) |" in runs_table(
+        [run_status(runs / "done")])
+
+
+def test_a_copied_vae_tells_its_psnr_from_its_checkpoint(runs):
+    """A stage copied from another run logged nothing in this run's metrics.jsonl: its checkpoint keeps the figures."""
+    state_file = runs / "half" / "vae" / "step_000060" / "state.json"
+    state = json.loads(state_file.read_text())
+    state_file.write_text(json.dumps({**state, "val": {"step": 60, "val_psnr": 23.25, "val_loss": 0.01}}))
+    assert run_status(runs / "half")["vae_psnr"] == 23.25
+    assert run_status(runs / "done")["vae_psnr"] == 25.5       # this run's own log comes first

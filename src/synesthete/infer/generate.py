@@ -58,6 +58,12 @@ class VideoGenerator:
         """Whether the DiT was trained with visualizer labels (dit.visualizer_label)."""
         return self.model.dit.label_embedder is not None
 
+    def require_labels(self, hint: str = "") -> None:
+        """A one-line error unless the DiT takes visualizer labels: for what only means something with them."""
+        if not self.takes_visualizer:
+            raise CheckpointError("this run's DiT takes no visualizer label "
+                                  f"(trained with dit.visualizer_label: false){hint}")
+
     def resample(self, **fields) -> None:
         """Sample another way from now on: `sample.*` fields (e.g. guidance=5.0), validated as config."""
         if fields:
@@ -71,9 +77,7 @@ class VideoGenerator:
         """The label tensor [1] for `visualizer` (None for None); a one-line error if the model takes none."""
         if visualizer is None:
             return None
-        if not self.takes_visualizer:
-            raise CheckpointError("this run's DiT was trained without visualizer labels "
-                                  "(dit.visualizer_label: false); leave out --visualizer")
+        self.require_labels("; leave out --visualizer")
         return torch.tensor([visualizer_index(visualizer)], device=self.device)
 
     @torch.no_grad()

@@ -122,6 +122,7 @@ class _Trainer:
         self.step = 0
         self.lr_scale = 1.0
         self.best = math.inf
+        self.last_val: dict[str, float] = {}   # the latest validation's figures, "step" included
 
     def state(self) -> dict[str, Any]:
         return {
@@ -132,6 +133,7 @@ class _Trainer:
                               "world": self.info.world},
             "lr_scale": self.lr_scale,
             "best_val_loss": None if math.isinf(self.best) else self.best,
+            "val": self.last_val,
             "finished": self.step >= self.tcfg.steps,
             **self.task.state_extra(),
         }
@@ -159,6 +161,7 @@ class _Trainer:
         self.lr_scale = float(state.get("lr_scale", 1.0))
         best = state.get("best_val_loss")
         self.best = math.inf if best is None else float(best)
+        self.last_val = dict(state.get("val") or {})
 
 
 def fit(task: Task, cfg: Config, run_dir: Path, device: torch.device,
@@ -256,8 +259,11 @@ def fit(task: Task, cfg: Config, run_dir: Path, device: torch.device,
                     result = task.validate(tr.ema.model, tr.step, Path(run_dir) / "samples" / task.name)
                     tr.model.train()
                     images = result.pop("images", {})
-                    tracker.log(tr.step, {f"val_{k}" if not k.startswith("val_") else k: v
-                                          for k, v in result.items()})
+                    logged = {f"val_{k}" if not k.startswith("val_") else k: v for k, v in result.items()}
+                    tracker.log(tr.step, logged)
+                    # kept in the checkpoints too, so a stage copied into another run still tells its scores
+                    tr.last_val = {"step": tr.step, **{k: float(v) for k, v in logged.items()
+                                                       if isinstance(v, (int, float)) and math.isfinite(v)}}
                     tracker.log_images(tr.step, images)
                     val_loss = result.get("val_loss")
                     if val_loss is not None and val_loss < tr.best:

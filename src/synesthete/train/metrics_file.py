@@ -1,9 +1,12 @@
-"""Reading a run's metrics.jsonl (written by `train.tracker`): every number a stage logged, by step."""
+"""Reading a run's metrics.jsonl (written by `train.tracker`): every number a stage logged, by step;
+and a stage's latest validation figures, which its checkpoints keep too."""
 
 from __future__ import annotations
 
 import json
 from pathlib import Path
+
+from synesthete.train.checkpoint import CheckpointError, latest_checkpoint, read_state
 
 Series = tuple[list[int], list[float]]
 
@@ -35,3 +38,19 @@ def last_values(path: Path, stage: str) -> dict[str, float]:
     """The value at the latest step of every number `stage` logged ({} without a file or a row)."""
     series = read_metrics(path).get(stage, {}) if Path(path).is_file() else {}
     return {key: values[-1] for key, (_, values) in series.items()}
+
+
+def last_validation(run_dir: Path, stage: str) -> dict[str, float]:
+    """A stage's latest figures (`val_psnr`, ...): from the run's metrics.jsonl, or else from the stage's
+    latest checkpoint, which keeps them since a stage copied from another run logged nothing here."""
+    values = last_values(Path(run_dir) / "metrics.jsonl", stage)
+    if any(k.startswith("val_") for k in values):
+        return values
+    ckpt = latest_checkpoint(Path(run_dir) / stage)
+    if ckpt is None:
+        return values
+    try:
+        kept = read_state(ckpt).get("val") or {}
+    except CheckpointError:
+        return values
+    return {**values, **{k: float(v) for k, v in kept.items() if k != "step" and isinstance(v, (int, float))}}

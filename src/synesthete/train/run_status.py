@@ -6,6 +6,8 @@ the files alone (checkpoint states, metrics.jsonl, eval metrics.json), without l
 
 from __future__ import annotations
 
+import dataclasses
+import json
 import math
 from datetime import datetime, timezone
 from pathlib import Path
@@ -13,9 +15,10 @@ from typing import Any
 
 import yaml
 
+from synesthete.config import SampleConfig
 from synesthete.eval.compare import CompareError, load_metrics
 from synesthete.train.checkpoint import CheckpointError, latest_checkpoint, read_state
-from synesthete.train.metrics_file import last_values
+from synesthete.train.metrics_file import last_validation
 
 STAGE_NAMES = ("vae", "dit", "regression")
 
@@ -41,8 +44,16 @@ def _read_eval(path: Path) -> dict | None:
         return None
 
 
-def eval_headline(path: Path, metrics: dict) -> dict[str, Any]:
-    """The figures the targets are held to, from one evaluation's metrics.json."""
+def sampling_changes(metrics: dict, run_sample: dict) -> list[str]:
+    """How an evaluation sampled unlike its run's config, as overrides (`sample.guidance=4.5`, ...)."""
+    used = metrics.get("config", {}).get("sample") or {}
+    return [f"sample.{k}={json.dumps(v, separators=(',', ':'))}" for k, v in used.items()
+            if k in run_sample and v != run_sample[k]]
+
+
+def eval_headline(path: Path, metrics: dict, run_sample: dict | None = None) -> dict[str, Any]:
+    """The figures the targets are held to, from one evaluation's metrics.json; `sampling` lists how it
+    sampled unlike `run_sample` (the run's `sample` config), [] for the run's own way."""
     results = metrics["results"]
 
     def get(baseline: str, key: str) -> float | None:
@@ -55,6 +66,7 @@ def eval_headline(path: Path, metrics: dict) -> dict[str, Any]:
 
     return {
         "folder": path.parent.name, "songs": len(metrics.get("clips", [])),
+        "sampling": sampling_changes(metrics, run_sample or {}),
         "av_align": get("model", "av_align"), "av_align_truth": get("ground_truth", "av_align"),
         "beat_f1": get("model", "beat_f1"), "beat_f1_truth": get("ground_truth", "beat_f1"),
         "margin_shuffled": margin("shuffled_audio"), "margin_null": margin("null_audio"),
@@ -62,13 +74,15 @@ def eval_headline(path: Path, metrics: dict) -> dict[str, Any]:
     }
 
 
-def best_eval(run_dir: Path) -> dict[str, Any] | None:
-    """The run's evaluation with the most songs (`eval/`, `eval16/`, ...; the newest on a tie)."""
-    found = [(p, m) for p in Path(run_dir).glob("*/metrics.json") if (m := _read_eval(p)) is not None]
+def best_eval(run_dir: Path, run_sample: dict) -> dict[str, Any] | None:
+    """The run's evaluation with the most songs (`eval/`, `eval16/`, ...); on a tie one sampled the run's
+    own way (not a `--guidance` sweep's), then the newest."""
+    found = [eval_headline(p, m, run_sample) | {"mtime": p.stat().st_mtime}
+             for p in Path(run_dir).glob("*/metrics.json") if (m := _read_eval(p)) is not None]
     if not found:
         return None
-    path, metrics = max(found, key=lambda pm: (len(pm[1].get("clips", [])), pm[0].stat().st_mtime))
-    return eval_headline(path, metrics)
+    best = max(found, key=lambda e: (e["songs"], not e["sampling"], e["mtime"]))
+    return {k: v for k, v in best.items() if k != "mtime"}
 
 
 def is_run(folder: Path) -> bool:
@@ -82,14 +96,16 @@ def run_status(run_dir: Path) -> dict[str, Any]:
         cfg = yaml.safe_load((run_dir / "config.yaml").read_text()) or {}
     except (OSError, yaml.YAMLError):
         cfg = {}
+    cfg = cfg if isinstance(cfg, dict) else {}
+    run_sample = dataclasses.asdict(SampleConfig()) | (cfg.get("sample") if isinstance(cfg.get("sample"), dict) else {})
     files = [run_dir / "config.yaml", run_dir / "metrics.jsonl", *run_dir.glob("*/metrics.json")]
     updated = max((f.stat().st_mtime for f in files if f.is_file()), default=run_dir.stat().st_mtime)
     return {
-        "run": str(run_dir), "preset": cfg.get("preset") if isinstance(cfg, dict) else None,
+        "run": str(run_dir), "preset": cfg.get("preset"),
         "updated": datetime.fromtimestamp(updated, timezone.utc).strftime("%Y-%m-%d %H:%M"),
         "stages": {s: stage_progress(run_dir, s) for s in STAGE_NAMES},
-        "vae_psnr": last_values(run_dir / "metrics.jsonl", "vae").get("val_psnr"),
-        "eval": best_eval(run_dir),
+        "vae_psnr": last_validation(run_dir, "vae").get("val_psnr"),
+        "eval": best_eval(run_dir, run_sample),
     }
 
 
@@ -120,7 +136,7 @@ def runs_table(runs: list[dict[str, Any]]) -> str:
             "|---" * 13 + "|"]
     for r in runs:
         e = r["eval"] or {}
-        scored = f"{e['folder']} ({e['songs']})" if e else "–"
+        scored = f"{e['folder']} ({'; '.join([str(e['songs']), *e['sampling']])})" if e else "–"
         rows.append(" | ".join([
             f"| {Path(r['run']).name}", r["preset"] or "–", *(_stage_cell(r["stages"][s]) for s in STAGE_NAMES),
             _num(r["vae_psnr"], ".2f"), scored,
