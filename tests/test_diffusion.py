@@ -273,6 +273,29 @@ def test_cfg_interval_guides_only_inside_it():
         assert torch.allclose(out, uncond + 3.0 * (cond - uncond), atol=1e-5)
 
 
+def test_cfg_rescale_brings_the_guided_estimate_to_the_conditional_std():
+    """phi = 1: the guided x0 scaled to the conditional one's std per sample; phi mixes; 0 is plain guidance.
+    A scale of 30, as the tiny DiT heeds its audio little."""
+    den = to_denoiser(tiny_dit(unzeroed=True), "flow")
+    g = gen(4)
+    x, t, audio = torch.randn(2, 4, 2, 4, 4, generator=g), torch.full((2,), 0.7), torch.randn(2, 4, 8, generator=g)
+    with torch.no_grad():
+        cond = den(x, t, audio=audio)
+        uncond = den(x, t, audio=audio, drop_audio=torch.ones(2, dtype=torch.bool))
+        guided = uncond + 30.0 * (cond - uncond)
+        std = lambda v: v.flatten(1).std(dim=1)  # noqa: E731
+        assert not torch.allclose(std(guided), std(cond), rtol=0.05)   # guidance inflates it
+        full = cfg_denoiser(den, 30.0, rescale=1.0)(x, t, audio=audio)
+        assert torch.allclose(std(full), std(cond), rtol=1e-4)
+        assert torch.allclose(full, guided * (std(cond) / std(guided)).view(2, 1, 1, 1, 1), atol=1e-4)
+        half = cfg_denoiser(den, 30.0, rescale=0.5)(x, t, audio=audio)
+        assert torch.allclose(half, 0.5 * full + 0.5 * guided, atol=1e-5)
+        assert torch.allclose(cfg_denoiser(den, 30.0, rescale=0.0)(x, t, audio=audio), guided, atol=1e-5)
+        assert torch.equal(cfg_denoiser(den, 1.0, rescale=1.0)(x, t, audio=audio), cond)   # nothing to rescale
+    with pytest.raises(ConfigError, match="sample.guidance_rescale"):
+        load_config("quick", ["sample.guidance_rescale=1.5"])
+
+
 def test_guidance_interval_config_is_checked():
     with pytest.raises(ConfigError, match="sample.guidance_interval"):
         load_config("quick", ["sample.guidance_interval=[0.8, 0.2]"])

@@ -146,6 +146,7 @@ def test_generate_cli(tiny_run, tmp_path, capsys, monkeypatch):
     (["--audio", "missing.wav"], "no such file"),
     (["--steps", "0"], "--steps must be >= 1"),
     (["--run", "nowhere"], "no run folder"),
+    (["--guidance-rescale", "1.5"], "--guidance-rescale must be in [0, 1]"),
 ])
 def test_generate_bad_input(tiny_run, tmp_path, capsys, args, text):
     src = tmp_path / "a.mp4"
@@ -203,6 +204,22 @@ def test_eval_guidance_interval_reaches_the_sampler(tiny_run, tmp_path):
     assert metrics["config"]["sample"]["guidance_interval"] == [0.0, 0.1]
     assert metrics["per_clip"]["model"] == metrics["per_clip"]["null_audio"]
     assert "guidance 3 for t in [0, 0.1], 0 elsewhere" in (out / "report.md").read_text()
+
+
+def test_eval_guidance_rescale_reaches_the_sampler(tiny_run, tmp_path):
+    """--guidance-rescale is recorded and changes the guided videos, not the unguided null-audio ones."""
+    import json
+
+    run, scored = str(tiny_run / "runs" / "tiny"), {}
+    for phi in ("0", "1"):
+        out = tmp_path / f"r{phi}"
+        assert cli_main(["eval", "--run", run, "--clips", "1", "--first", "3", "--guidance", "8", "--steps", "2",
+                         "--guidance-rescale", phi, "--no-nets", "--out", str(out)]) == 0
+        scored[phi] = json.loads((out / "metrics.json").read_text())
+    assert scored["1"]["config"]["sample"]["guidance_rescale"] == 1.0
+    assert "guidance 8, rescaled by 1" in (tmp_path / "r1" / "report.md").read_text()
+    assert scored["1"]["per_clip"]["null_audio"] == scored["0"]["per_clip"]["null_audio"]
+    assert scored["1"]["per_clip"]["model"] != scored["0"]["per_clip"]["model"]
 
 
 def test_eval_counts_the_visualizer_the_evaluator_names(tiny_run, monkeypatch):

@@ -111,13 +111,16 @@ def _sampling_checks(args: argparse.Namespace) -> list[tuple[bool, str]]:
             (lo_hi is None or 0 <= lo_hi[0] <= lo_hi[1] <= 1,
              f"--guidance-interval must be LO HI with 0 <= LO <= HI <= 1, got {lo_hi}"),
             (args.guidance_outside is None or args.guidance_outside >= 0,
-             f"--guidance-outside must be >= 0, got {args.guidance_outside}")]
+             f"--guidance-outside must be >= 0, got {args.guidance_outside}"),
+            (args.guidance_rescale is None or 0 <= args.guidance_rescale <= 1,
+             f"--guidance-rescale must be in [0, 1], got {args.guidance_rescale}")]
 
 
 def _interval_overrides(args: argparse.Namespace) -> dict:
-    """sample.guidance_interval / guidance_outside from --guidance-interval / --guidance-outside."""
+    """sample.guidance_interval / _outside / _rescale from --guidance-interval / -outside / -rescale."""
     return {k: v for k, v in {"guidance_interval": args.guidance_interval,
-                              "guidance_outside": args.guidance_outside}.items() if v is not None}
+                              "guidance_outside": args.guidance_outside,
+                              "guidance_rescale": args.guidance_rescale}.items() if v is not None}
 
 
 def _check_generate_args(args: argparse.Namespace) -> None:
@@ -455,6 +458,10 @@ def build_parser() -> argparse.ArgumentParser:
             p.add_argument("--guidance-outside", type=float, default=None, metavar="W",
                            help="the scale at the other steps: 1 conditional, 0 unconditional "
                                 "(default: the run's sample.guidance_outside)")
+            p.add_argument("--guidance-rescale", type=float, default=None, metavar="PHI",
+                           help="scale the guided estimate back to the conditional one's std, mixed in by PHI "
+                                "in [0, 1] (tames blown-out frames at large guidance; default: the run's "
+                                "sample.guidance_rescale)")
         if name == "eval":
             p.add_argument("--run", default=None, help="a trained run folder: score every baseline")
             p.add_argument("--video", default=None, help="any mp4: print its sync metrics as JSON")

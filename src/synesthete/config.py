@@ -261,6 +261,9 @@ class SampleConfig:
     """[lo, hi]: guide only at noise levels lo <= t <= hi (t = 1 is pure noise); [0, 1] = every step."""
     guidance_outside: float = 1.0
     """The scale at the steps outside guidance_interval (1 = plain conditional, 0 = unconditional)."""
+    guidance_rescale: float = 0.0
+    """phi in [0, 1]: scale the guided x0 estimate back to the conditional one's std, mixed in by phi
+    (Lin et al. 2024; tames the over-exposure of large guidance). 0 = off."""
     seed: int = 0
     overlap: int = 8
     """Frames shared by neighbouring windows in long-form generation (warm start + Hann cross-fade)."""
@@ -271,6 +274,8 @@ class SampleConfig:
         _require(len(self.guidance_interval) == 2 and 0 <= self.guidance_interval[0] <= self.guidance_interval[1] <= 1,
                  "sample.guidance_interval", f"must be [lo, hi] with 0 <= lo <= hi <= 1, got {self.guidance_interval}")
         _require(self.guidance_outside >= 0, "sample.guidance_outside", f"must be >= 0, got {self.guidance_outside}")
+        _require(0 <= self.guidance_rescale <= 1, "sample.guidance_rescale",
+                 f"must be in [0, 1], got {self.guidance_rescale}")
         _require(self.overlap >= 0, "sample.overlap", f"must be >= 0, got {self.overlap}")
 
 

@@ -11,6 +11,11 @@ exactly the conditional denoiser and scale 0 exactly the unconditional one (each
 `interval` (lo, hi) limits guidance to noise levels lo <= t <= hi (Kynkaanniemi et al. 2024,
 "Applying guidance in a limited interval"); at other steps the scale is `outside` (1: the plain
 conditional denoiser, their recipe; 0: the unconditional one). The default (0, 1) guides everywhere.
+
+`rescale` (phi; Lin et al. 2024, "Common Diffusion Noise Schedules and Sample Steps are Flawed",
+3.4, diffusers' guidance_rescale): a large scale inflates the guided x̂0 past the data's range, the
+kick frames blown out to white; the guided x̂0 is scaled to the conditional one's standard deviation
+(per sample, over every frame) and mixed back: phi * rescaled + (1 - phi) * guided. 0 = off.
 """
 
 from typing import Any, Callable
@@ -21,10 +26,10 @@ import torch
 class CFGDenoiser:
     def __init__(self, denoiser: Callable[..., torch.Tensor], scale: float, drop_key: str = "drop_audio",
                  uncond: dict[str, Any] | None = None, interval: tuple[float, float] = (0.0, 1.0),
-                 outside: float = 1.0):
+                 outside: float = 1.0, rescale: float = 0.0):
         self.denoiser, self.scale, self.drop_key = denoiser, scale, drop_key
         self.uncond = uncond or {}
-        self.interval, self.outside = interval, outside
+        self.interval, self.outside, self.rescale = interval, outside, rescale
 
     def scale_at(self, t: torch.Tensor) -> float:
         """The guidance scale at this step (samplers give every item of the batch the same t)."""
@@ -52,7 +57,12 @@ class CFGDenoiser:
         extra = {k: torch.cat([v, self.uncond.get(k, v)]) if batched(v) else v for k, v in extra_args.items()}
         extra[self.drop_key] = torch.cat([drop, null])
         cond, uncond = self.denoiser(torch.cat([x, x]), torch.cat([t, t]), **extra).chunk(2)
-        return uncond + scale * (cond - uncond)
+        guided = uncond + scale * (cond - uncond)
+        if self.rescale == 0.0:
+            return guided
+        dims = list(range(1, guided.ndim))
+        rescaled = guided * (cond.std(dim=dims, keepdim=True) / guided.std(dim=dims, keepdim=True).clamp_min(1e-6))
+        return self.rescale * rescaled + (1.0 - self.rescale) * guided
 
 
 cfg_denoiser = CFGDenoiser

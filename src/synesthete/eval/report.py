@@ -96,7 +96,8 @@ def timeline(path: Path, audio: torch.Tensor, sample_rate: int, fps: int, videos
 def _sampling(s: dict) -> str:
     lo, hi = s.get("guidance_interval", [0.0, 1.0])
     limited = "" if (lo, hi) == (0.0, 1.0) else f" for t in [{lo:g}, {hi:g}], {s['guidance_outside']:g} elsewhere"
-    return f"sampled with {s['steps']} {s['sampler']} steps at guidance {s['guidance']:g}{limited}"
+    rescaled = f", rescaled by {s['guidance_rescale']:g}" if s.get("guidance_rescale") else ""
+    return f"sampled with {s['steps']} {s['sampler']} steps at guidance {s['guidance']:g}{limited}{rescaled}"
 
 
 def write_report(out_dir: Path, metrics: dict, timelines: list[Path]) -> Path:

@@ -100,7 +100,8 @@ class VideoGenerator:
                                        "drop_audio": torch.ones(audio.shape[0], dtype=torch.bool, device=self.device)}
         else:
             s = self.cfg.sample
-            guided = cfg_denoiser(denoiser, guidance, interval=tuple(s.guidance_interval), outside=s.guidance_outside)
+            guided = cfg_denoiser(denoiser, guidance, interval=tuple(s.guidance_interval), outside=s.guidance_outside,
+                                  rescale=s.guidance_rescale)
             extra = {"audio": tokens}
         if label is not None:
             extra["label"] = label.expand(audio.shape[0])
