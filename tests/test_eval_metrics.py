@@ -277,11 +277,22 @@ def _strict_json(text: str):
     return json.loads(text, parse_constant=refuse)
 
 
-def test_eval_video_cli_scores_any_mp4_as_strict_json(clicks, tmp_path, capsys):
+def test_eval_video_cli_scores_any_mp4_as_strict_json(clicks, tmp_path, capsys, monkeypatch):
     """`synesthete eval --video`: a synced mp4 scores high, the same 4 frames late low, a silent
-    track gives null (not NaN) where there is nothing to score, a video without audio is one line."""
+    track gives null (not NaN) where there is nothing to score, a video without audio is one line.
+    The learned sync scorer's figures come with it (an untrained stand-in here: its accuracy is
+    tested in test_eval_nets.py), and not with --no-nets."""
     from synesthete.cli import main as cli_main
+    from synesthete.eval import sync_scorer as ss
     from synesthete.media import write_av
+
+    loaded = []
+
+    def stand_in(cache_dir, device=None):
+        loaded.append(cache_dir)
+        return ss.SyncScorer(), {"val": {"acc_1": 0.5}}
+
+    monkeypatch.setattr(ss, "load_or_train_sync_scorer", stand_in)
 
     frames, audio, _ = clicks
     track = torch.from_numpy(audio)[None]
@@ -301,6 +312,12 @@ def test_eval_video_cli_scores_any_mp4_as_strict_json(clicks, tmp_path, capsys):
     assert scores["synced"]["offset_ms"] == 0.0 and scores["late"]["offset_ms"] == 4 * 1000 / FPS   # 4 frames late
     silent = scores["silent"]
     assert silent["audio_onsets"] == 0 and silent["onset_f1"] is None and silent["tempo_bpm"] is None
+    learned = scores["synced"]["sync_scorer"]
+    assert learned["frames"] == T and learned["fps"] == 16 and learned["val_offset_accuracy_1"] == 0.5
+    assert abs(learned["offset_frames"]) <= 6 and learned["offset_ms"] == learned["offset_frames"] * 62.5
+    assert learned["confidence"] >= 0 and str(loaded[0]) == "runs/eval_nets"
+    assert cli_main(["eval", "--video", str(tmp_path / "synced.mp4"), "--no-nets"]) == 0
+    assert "sync_scorer" not in _strict_json(capsys.readouterr().out) and len(loaded) == 3
     assert cli_main(["eval", "--video", str(tmp_path / "mute.mp4")]) == 2
     err = capsys.readouterr().err.strip()
     assert "no audio track" in err and "\n" not in err

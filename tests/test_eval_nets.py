@@ -84,6 +84,21 @@ def test_sync_scorer_finds_offsets(scorer: ss.SyncScorer) -> None:
     assert len(late["dists"]) == 2 * ss.MAX_SHIFT + 1
 
 
+def test_score_any_video_takes_any_size_and_frame_rate(scorer: ss.SyncScorer) -> None:
+    """At the scorer's own rate and size it is predict_offset; a 64 px video at 32 fps (each frame
+    twice) played 3 frames late is found 3 frames late, in the scorer's 16 fps frames."""
+    clip = make_clip(DataConfig(size=32), VAL_INDEX_BASE + 3)
+    same = ss.score_any_video(scorer, clip["video"], 16.0, clip["audio"], 16000)
+    direct = ss.predict_offset(scorer, clip["video"], clip["audio"], 16, 16000)
+    assert same["frames"] == 48 and same["fps"] == 16
+    assert same["offset_frames"] == direct["offset_frames"] and same["confidence"] == pytest.approx(direct["confidence"])
+    big = make_clip(DataConfig(size=64), VAL_INDEX_BASE + 3)
+    late = ss.shift_video(big["video"], 3).repeat_interleave(2, dim=0)          # [96, 3, 64, 64] at 32 fps
+    r = ss.score_any_video(scorer, late, 32.0, big["audio"], 16000, chunk=20)
+    assert r["frames"] == 48 and abs(r["offset_frames"] - 3) <= 1, r
+    assert ss.score_any_video(scorer, late[:24], 32.0, big["audio"], 16000) is None   # 12 frames: too short
+
+
 def test_sync_scorer_is_surer_of_the_right_audio(scorer: ss.SyncScorer) -> None:
     cfg = DataConfig(size=32)
     a, b = make_clip(cfg, VAL_INDEX_BASE + 1), make_clip(cfg, VAL_INDEX_BASE + 2)

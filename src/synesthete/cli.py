@@ -380,7 +380,26 @@ def _eval_video(args: argparse.Namespace) -> dict:
         # librosa's tempo prior answers 120 bpm for silence: no onsets, no tempo
         "tempo_bpm": float(librosa.feature.tempo(y=audio.reshape(-1).numpy(), sr=sr)[0]) if len(onsets) else None,
         "note": "onset_f1 scores motion peaks against librosa onsets (no ground truth for an arbitrary video)",
+        **({"sync_scorer": _learned_sync(args, clip.video, fps, audio, sr)} if args.nets is not False else {}),
     }
+
+
+def _learned_sync(args: argparse.Namespace, video, fps: float, audio, sample_rate: int) -> dict | None:
+    """The sync scorer's offset (positive = picture late) and confidence for any video, with its own
+    offset accuracy on validation clips, so a reader knows how far to trust it; trained once if not cached."""
+    from synesthete.config import EvalConfig
+    from synesthete.device import pick_device
+    from synesthete.eval.sync_scorer import load_or_train_sync_scorer, score_any_video
+
+    model, stats = load_or_train_sync_scorer(Path(args.nets_dir or EvalConfig().nets_dir),
+                                             device=pick_device(args.device))
+    scored = score_any_video(model, video, fps, audio, sample_rate)
+    if scored is None:
+        return None
+    scored.pop("dists")
+    return {**scored, "val_offset_accuracy_1": stats.get("val", {}).get("acc_1"),
+            "note": "trained on procedural visualizer clips; LSE-C confidence (higher = surer), "
+                    "LSE-D min_dist (lower = closer)"}
 
 
 # --- the table ----------------------------------------------------------------------------

@@ -176,6 +176,28 @@ def predict_offset(model: SyncScorer, video: torch.Tensor, audio: torch.Tensor, 
 
 
 @torch.no_grad()
+def score_any_video(model: SyncScorer, video: torch.Tensor, fps: float, audio: torch.Tensor,
+                    sample_rate: int, chunk: int = 256) -> dict[str, Any] | None:
+    """`predict_offset` for any video uint8 [T, 3, H, W] at any frame rate (`eval --video`): the frame
+    nearest each of the scorer's frame times is taken, shrunk to its size a chunk at a time (so a
+    long or large video costs memory for its small frames only). Adds `fps` (the scorer's, which
+    sets the offset's resolution) and `frames` (scored). None when shorter than 2K+1 such frames."""
+    n = int(video.shape[0] * model.fps / fps + 1e-6)
+    if n <= 2 * MAX_SHIFT:
+        return None
+    idx = (torch.arange(n, dtype=torch.float32) * (fps / model.fps) + 0.5).floor().long().clamp(max=video.shape[0] - 1)
+    small = []
+    for i in range(0, n, chunk):
+        x = video[idx[i:i + chunk]].float()                            # 0-255, as frames_and_motion takes
+        if x.shape[-2:] != (model.size, model.size):
+            mode = "area" if x.shape[-1] > model.size else "bilinear"
+            x = F.interpolate(x, size=(model.size, model.size), mode=mode)
+        small.append(x)
+    out = predict_offset(model, torch.cat(small), audio, model.fps, sample_rate)
+    return {**out, "fps": model.fps, "frames": n}
+
+
+@torch.no_grad()
 def offset_accuracy(model: SyncScorer, n_clips: int = 36, shifts: tuple[int, ...] = (-4, -2, 0, 2, 4),
                     render_size: int | None = None) -> dict[str, float]:
     """On validation clips VAL_INDEX_BASE + i (never trained on), rendered at `render_size`
