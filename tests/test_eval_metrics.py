@@ -308,6 +308,7 @@ def test_eval_video_cli_scores_any_mp4_as_strict_json(clicks, tmp_path, capsys, 
     assert scores["synced"]["av_align"] > 0.5 and scores["late"]["av_align"] < 0.2
     assert scores["synced"]["onset_f1"] == 1.0 and scores["late"]["onset_f1"] == 0.0
     assert scores["synced"]["fps"] == FPS and scores["synced"]["frames"] == T
+    assert scores["synced"]["frame_size"] == [SIZE, SIZE]             # under 256 px: read as it is
     assert scores["synced"]["audio_onsets"] == len(frames)
     assert scores["synced"]["offset_ms"] == 0.0 and scores["late"]["offset_ms"] == 4 * 1000 / FPS   # 4 frames late
     silent = scores["silent"]
@@ -321,6 +322,17 @@ def test_eval_video_cli_scores_any_mp4_as_strict_json(clicks, tmp_path, capsys, 
     assert cli_main(["eval", "--video", str(tmp_path / "mute.mp4")]) == 2
     err = capsys.readouterr().err.strip()
     assert "no audio track" in err and "\n" not in err
+
+
+def test_eval_video_reads_large_frames_at_256_px(tmp_path, capsys):
+    """Farneback's window is fixed in pixels: an HD video is scored at 256 px on its short side."""
+    from synesthete.cli import main as cli_main
+    from synesthete.media import write_av
+
+    video = torch.randint(0, 255, (16, 3, 288, 512), generator=torch.Generator().manual_seed(0)).to(torch.uint8)
+    write_av(tmp_path / "hd.mp4", video, FPS, 0.1 * torch.randn(1, SR, generator=torch.Generator().manual_seed(1)), SR)
+    assert cli_main(["eval", "--video", str(tmp_path / "hd.mp4"), "--no-nets"]) == 0
+    assert _strict_json(capsys.readouterr().out)["frame_size"] == [256, 455]
 
 
 def test_json_output_writes_null_for_nan():

@@ -34,6 +34,19 @@ def test_round_trip_has_both_streams(tmp_path):
     assert oct(os.stat(path).st_mode & 0o777) == "0o644"
 
 
+def test_read_av_can_shrink_large_frames_as_it_decodes(tmp_path):
+    """max_short_side: a 64 x 96 video read at 32 on its short side keeps its aspect and its picture;
+    one already small enough is read as it is."""
+    video, audio = _clip(frames=8, size=96)
+    wide = video[:, :, 16:80, :]                                          # [8, 3, 64, 96]
+    path = write_av(tmp_path / "wide.mp4", wide, 16, audio[:, :8000], 16000)
+    small = read_av(path, max_short_side=32)
+    assert small.video.shape == (8, 3, 32, 48) and small.fps == 16 and small.audio is not None
+    shrunk = torch.nn.functional.interpolate(wide.float(), size=(32, 48), mode="area")
+    assert (small.video.float() - shrunk).abs().mean() < 6
+    assert read_av(path, max_short_side=64).video.shape == (8, 3, 64, 96)
+
+
 def test_failed_write_leaves_nothing(tmp_path):
     video, audio = _clip(frames=4)
     target = tmp_path / "out.mp4"

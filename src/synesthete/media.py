@@ -15,6 +15,7 @@ from pathlib import Path
 import torch
 from torchcodec.decoders import AudioDecoder, VideoDecoder
 from torchcodec.encoders import Encoder
+from torchcodec.transforms import Resize
 
 
 class MediaError(RuntimeError):
@@ -245,14 +246,21 @@ def _reason(e: Exception) -> str:
     return re.sub(r"^.*?\.cpp:\d+, ", "", line)
 
 
-def read_av(path: str | Path) -> AVClip:
-    """Decode all frames and all audio of a file (for tests and short clips)."""
+def read_av(path: str | Path, max_short_side: int | None = None) -> AVClip:
+    """Decode all frames and all audio of a file (for tests and short clips). With `max_short_side`,
+    larger frames are shrunk as they are decoded (bilinear, antialiased, aspect kept), so a long HD
+    video costs memory for its small frames only."""
     path = Path(path)
     if not path.is_file():
         raise MediaError(f"no such file: {path}")
     video = fps = None
     try:
         decoder = VideoDecoder(str(path))
+        h, w = decoder.metadata.height, decoder.metadata.width
+        if max_short_side is not None and min(h, w) > max_short_side:
+            scale = max_short_side / min(h, w)
+            size = (max(1, round(h * scale)), max(1, round(w * scale)))
+            decoder = VideoDecoder(str(path), transforms=[Resize(size)])
         video = decoder.get_frames_in_range(0, len(decoder)).data
         fps = decoder.metadata.average_fps
     except Exception:
