@@ -261,6 +261,8 @@ def test_eval_counts_the_visualizer_the_evaluator_names(tiny_run, monkeypatch):
     (["--steps", "0"], "--steps must be >= 1"),
     (["--guidance-interval", "0.8", "0.2"], "--guidance-interval must be LO HI"),
     (["--guidance-outside", "-1"], "--guidance-outside must be >= 0"),
+    (["--guidance-rescale", "-0.5"], "--guidance-rescale must be in [0, 1]"),
+    (["--max-side", "-1"], "--max-side must be >= 0"),
 ])
 def test_eval_bad_input(tiny_run, capsys, args, text):
     assert cli_main(["eval", "--run", str(tiny_run / "runs" / "tiny"), *args]) == 2
