@@ -52,7 +52,7 @@ def main() -> None:
     settings = {k: SETTINGS[k] for k in args.settings.split(",")}
     device = torch.device("cpu")
     gen = VideoGenerator.from_run(args.run, device)
-    gen.require_labels()
+    gen.require_labels()   # without labels, every setting but audio_cfg1/3/6 would repeat those under another name
     d = gen.cfg.data
     val = ProceduralAVDataset(d, split="val")
     denoiser = to_denoiser(gen.model.dit, gen.cfg.dit.objective)

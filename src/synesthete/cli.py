@@ -348,14 +348,15 @@ def cmd_runs(args: argparse.Namespace) -> None:
 
 
 EVAL_VIDEO_SIDE = 256
-"""`eval --video` reads larger frames at this short side (--max-side). Farneback's window and pyramid are fixed
-in pixels, so the same motion scores less the larger the frame: a 128 px clip scored AV-Align 0.36,
-0.38 at 256 px, 0.24 at 512 px and 0.18 upscaled to 1080p (README, Evaluation). It also bounds the
-memory: 20 s of 1080p took 10.6 GB whole."""
+"""`eval --video` reads larger frames at this short side (--max-side). Farneback's window and pyramid
+are fixed in pixels, so large frames lose the motion: a 128 px clip scored AV-Align 0.36, scaled up
+and read whole 0.40 at 256 px, 0.35 at 512 px and 0.18 at 1080p (README, Evaluation). It also bounds
+the memory: 20 s of 1080p took 10.6 GB read whole."""
 
 
 def _eval_video(args: argparse.Namespace) -> dict:
-    """AV-Align, onset-sync F1 and offset of any video against its (or a given) audio track."""
+    """AV-Align, onset-sync F1 and offset of any video against its (or a given) audio track, and the
+    learned sync scorer's offset and confidence (unless --no-nets)."""
     import librosa
 
     from synesthete.eval.av_align import audio_onset_times, av_align, flow_magnitude
