@@ -255,12 +255,14 @@ def read_av(path: str | Path, max_short_side: int | None = None) -> AVClip:
         raise MediaError(f"no such file: {path}")
     video = fps = None
     try:
-        decoder = VideoDecoder(str(path))
-        h, w = decoder.metadata.height, decoder.metadata.width
-        if max_short_side is not None and min(h, w) > max_short_side:
-            scale = max_short_side / min(h, w)
-            size = (max(1, round(h * scale)), max(1, round(w * scale)))
-            decoder = VideoDecoder(str(path), transforms=[Resize(size)])
+        transforms = []
+        if max_short_side is not None:
+            meta = VideoDecoder(str(path), seek_mode="approximate").metadata   # the header only: no scan
+            h, w = meta.height, meta.width
+            if min(h, w) > max_short_side:
+                scale = max_short_side / min(h, w)
+                transforms = [Resize((max(1, round(h * scale)), max(1, round(w * scale))))]
+        decoder = VideoDecoder(str(path), transforms=transforms or None)
         video = decoder.get_frames_in_range(0, len(decoder)).data
         fps = decoder.metadata.average_fps
     except Exception:

@@ -101,14 +101,20 @@ def render_pool(indices: list[int], size: int, audio: bool = False) -> dict[str,
     return pool
 
 
+def to_net_size(frames: torch.Tensor, size: int) -> torch.Tensor:
+    """Frames [N, 3, H, W] (float) -> [N, 3, size, size] as the nets see them: area-averaged down,
+    bilinear up, unchanged at that size."""
+    if frames.shape[-2:] == (size, size):
+        return frames
+    mode = "area" if frames.shape[-1] > size else "bilinear"
+    return F.interpolate(frames, size=(size, size), mode=mode)
+
+
 def frames_and_motion(video: torch.Tensor, size: int) -> torch.Tensor:
     """uint8/float(0-255) [B, T, 3, H, W] -> float [B, T, 6, size, size]: each frame in [0, 1]
     and 2x its difference to the previous frame (0 for the first): motion is what syncs."""
     b, t = video.shape[:2]
-    x = video.reshape(b * t, *video.shape[2:]).float() / 255.0
-    if x.shape[-2:] != (size, size):
-        mode = "area" if x.shape[-1] > size else "bilinear"
-        x = F.interpolate(x, size=(size, size), mode=mode)
+    x = to_net_size(video.reshape(b * t, *video.shape[2:]).float() / 255.0, size)
     x = x.reshape(b, t, 3, size, size)
     diff = torch.cat([torch.zeros_like(x[:, :1]), x[:, 1:] - x[:, :-1]], dim=1)
     return torch.cat([x, 2.0 * diff], dim=2)

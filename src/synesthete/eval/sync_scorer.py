@@ -35,7 +35,7 @@ from synesthete.config import DataConfig
 from synesthete.data import VAL_INDEX_BASE, make_clip
 from synesthete.device import pick_device
 from synesthete.eval.nets_cache import (FRAME_STATS, frame_stats, frames_and_motion, load_or_train,
-                                        render_pool, seeded_init)
+                                        render_pool, seeded_init, to_net_size)
 from synesthete.models.audio_encoder import AudioEncoder
 
 MAX_SHIFT = 6
@@ -186,13 +186,8 @@ def score_any_video(model: SyncScorer, video: torch.Tensor, fps: float, audio: t
     if n <= 2 * MAX_SHIFT:
         return None
     idx = (torch.arange(n, dtype=torch.float32) * (fps / model.fps) + 0.5).floor().long().clamp(max=video.shape[0] - 1)
-    small = []
-    for i in range(0, n, chunk):
-        x = video[idx[i:i + chunk]].float()                            # 0-255, as frames_and_motion takes
-        if x.shape[-2:] != (model.size, model.size):
-            mode = "area" if x.shape[-1] > model.size else "bilinear"
-            x = F.interpolate(x, size=(model.size, model.size), mode=mode)
-        small.append(x)
+    small = [to_net_size(video[idx[i:i + chunk]].float(), model.size)   # 0-255, as frames_and_motion takes
+             for i in range(0, n, chunk)]
     out = predict_offset(model, torch.cat(small), audio, model.fps, sample_rate)
     return {**out, "fps": model.fps, "frames": n}
 
