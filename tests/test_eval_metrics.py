@@ -7,7 +7,7 @@ import pytest
 import torch
 
 from synesthete.audio.features import FEATURE_INDEX, NUM_FEATURES
-from synesthete.eval.av_align import av_align, flow_magnitude, video_peak_frames
+from synesthete.eval.av_align import audio_onset_times, av_align, flow_magnitude, video_peak_frames
 from synesthete.eval.beat_sync import (
     beat_sync,
     estimate_offset,
@@ -333,6 +333,49 @@ def test_eval_video_reads_large_frames_at_256_px(tmp_path, capsys):
     write_av(tmp_path / "hd.mp4", video, FPS, 0.1 * torch.randn(1, SR, generator=torch.Generator().manual_seed(1)), SR)
     assert cli_main(["eval", "--video", str(tmp_path / "hd.mp4"), "--no-nets"]) == 0
     assert _strict_json(capsys.readouterr().out)["frame_size"] == [256, 455]
+
+
+def test_eval_video_reads_a_chunk_at_a_time_with_the_figures_of_the_whole(clicks, tmp_path, monkeypatch):
+    """`eval --video` reduces each chunk of frames as it is decoded (bounded memory): any chunk size
+    gives the figures of the metrics run on the whole decoded video, the sync scorer's included."""
+    from synesthete.eval import sync_scorer as ss
+    from synesthete.eval import video_file
+    from synesthete.media import read_av, write_av
+
+    frames, audio, _ = clicks
+    write_av(tmp_path / "synced.mp4", jumping_square(frames), FPS, torch.from_numpy(audio)[None], SR)
+    scorer = (ss.SyncScorer(), {"val": {"acc_1": 0.5}})
+    runs = []
+    for chunk in (T, 7, 1):                                              # frames per chunk
+        monkeypatch.setattr(video_file, "CHUNK_BYTES", chunk * 3 * SIZE * SIZE)
+        runs.append(video_file.eval_video(tmp_path / "synced.mp4", scorer=scorer))
+    assert runs[0] == runs[1] == runs[2]
+    whole = read_av(tmp_path / "synced.mp4")
+    wave = whole.audio.mean(0, keepdim=True)
+    assert runs[0]["av_align"] == av_align(whole.video, wave, whole.sample_rate, FPS)["score"] > 0.5
+    assert runs[0]["onset_f1"] == beat_sync(whole.video, audio_onset_times(wave, whole.sample_rate), FPS)["f1"] == 1.0
+    direct = ss.score_any_video(scorer[0], whole.video, FPS, wave, whole.sample_rate)
+    assert runs[0]["sync_scorer"]["offset_frames"] == direct["offset_frames"]
+    assert runs[0]["sync_scorer"]["confidence"] == pytest.approx(direct["confidence"])
+
+
+def test_scorer_frames_pick_the_nearest_frame_at_any_rate_in_any_chunks():
+    """The sync scorer's 16 fps frames of a 24 fps video: frame j is source frame round(1.5 j), the
+    same however the video arrives, floor(T x 16 / 24) of them."""
+    from synesthete.eval.sync_scorer import ScorerFrames, SyncScorer
+
+    model = SyncScorer(size=8)
+    video = torch.arange(25, dtype=torch.uint8)[:, None, None, None].expand(25, 3, 8, 8)   # frame i is all i
+    picked = []
+    for chunk in (25, 4, 1):
+        frames = ScorerFrames(24.0, model)
+        for i in range(0, 25, chunk):
+            frames.add(video[i:i + chunk])
+        picked.append(frames.frames()[:, 0, 0, 0].tolist())
+    assert picked[0] == picked[1] == picked[2] == [0, 2, 3, 5, 6, 8, 9, 11, 12, 14, 15, 17, 18, 20, 21, 23]
+    slow = ScorerFrames(8.0, model)            # 5 frames at 8 fps: each twice, the last time rounded past the end
+    slow.add(video[:5])
+    assert slow.frames()[:, 0, 0, 0].tolist() == [0, 1, 1, 2, 2, 3, 3, 4, 4, 4]
 
 
 def test_json_output_writes_null_for_nan():

@@ -4,8 +4,9 @@ import os
 
 import pytest
 import torch
+from torchcodec.encoders import AudioEncoder
 
-from synesthete.media import AVWriter, MediaError, read_audio, read_av, write_av
+from synesthete.media import AVWriter, MediaError, VideoReader, read_audio, read_av, write_av
 
 
 def _clip(frames=48, size=64, samples=48000):
@@ -45,6 +46,22 @@ def test_read_av_can_shrink_large_frames_as_it_decodes(tmp_path):
     shrunk = torch.nn.functional.interpolate(wide.float(), size=(32, 48), mode="area")
     assert (small.video.float() - shrunk).abs().mean() < 6
     assert read_av(path, max_short_side=64).video.shape == (8, 3, 64, 96)
+
+
+def test_video_reader_streams_every_frame_once_in_chunks(tmp_path):
+    """VideoReader (eval --video) knows fps, size and length before decoding, and its chunks are the
+    frames read_av returns whole, shrunk the same way; a file without video is one clear error."""
+    video, audio = _clip(frames=10, size=96)
+    path = write_av(tmp_path / "x.mp4", video[:, :, 16:80, :], 16, audio[:, :10000], 16000)
+    reader = VideoReader(path, max_short_side=32)
+    assert (len(reader), reader.fps, reader.size) == (10, 16.0, (32, 48))
+    chunks = list(reader.chunks(4))
+    assert [c.shape[0] for c in chunks] == [4, 4, 2]
+    assert torch.equal(torch.cat(chunks), read_av(path, max_short_side=32).video)
+    wav = tmp_path / "tone.wav"
+    AudioEncoder(audio, sample_rate=16000).to_file(str(wav))
+    with pytest.raises(MediaError, match="has no video stream"):
+        VideoReader(wav)
 
 
 def test_failed_write_leaves_nothing(tmp_path):

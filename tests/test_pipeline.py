@@ -262,10 +262,22 @@ def test_eval_counts_the_visualizer_the_evaluator_names(tiny_run, monkeypatch):
     (["--guidance-interval", "0.8", "0.2"], "--guidance-interval must be LO HI"),
     (["--guidance-outside", "-1"], "--guidance-outside must be >= 0"),
     (["--guidance-rescale", "-0.5"], "--guidance-rescale must be in [0, 1]"),
-    (["--max-side", "-1"], "--max-side must be >= 0"),
+    (["--max-side", "128", "--audio", "x.wav"], "--audio, --max-side cannot go with --run (it applies to --video only)"),
 ])
 def test_eval_bad_input(tiny_run, capsys, args, text):
     assert cli_main(["eval", "--run", str(tiny_run / "runs" / "tiny"), *args]) == 2
+    err = capsys.readouterr().err.strip()
+    assert text in err and "\n" not in err and "Traceback" not in err
+
+
+@pytest.mark.parametrize("args, text", [
+    (["--max-side", "-1"], "--max-side must be >= 0"),
+    (["--clips", "4"], "--clips cannot go with --video (it applies to --run only)"),
+    (["--first", "0", "--guidance-rescale", "0.5"], "--first, --guidance-rescale cannot go with --video"),
+])
+def test_eval_video_bad_input(tmp_path, capsys, args, text):
+    """A flag of the other mode is refused, not silently ignored; checked before the file is read."""
+    assert cli_main(["eval", "--video", str(tmp_path / "x.mp4"), *args]) == 2
     err = capsys.readouterr().err.strip()
     assert text in err and "\n" not in err and "Traceback" not in err
 

@@ -12,6 +12,7 @@ from typing import Callable
 
 from synesthete import __version__, jsonout
 from synesthete.config import Config, ConfigError, load_config
+from synesthete.eval.video_file import EVAL_VIDEO_SIDE
 
 
 class UsageError(ValueError):
@@ -262,8 +263,13 @@ def cmd_eval(args: argparse.Namespace) -> None:
     or the sync metrics of any video with audio (JSON on stdout)."""
     if (args.run is None) == (args.video is None):
         raise UsageError("give either --run RUN or --video FILE.mp4")
-    _check_all([(args.max_side >= 0, f"--max-side must be >= 0, got {args.max_side}")])
+    mode, other = ("--video", EVAL_RUN_ONLY) if args.video is not None else ("--run", EVAL_VIDEO_ONLY)
+    misplaced = [f"--{k.replace('_', '-')}" for k in other if getattr(args, k) is not None]
+    if misplaced:
+        raise UsageError(f"{', '.join(misplaced)} cannot go with {mode} "
+                         f"(it applies to {'--run' if mode == '--video' else '--video'} only)")
     if args.video is not None:
+        _check_all([(args.max_side is None or args.max_side >= 0, f"--max-side must be >= 0, got {args.max_side}")])
         print(jsonout.dumps(_eval_video(args), indent=2))
         return
     from synesthete.device import pick_device
@@ -272,7 +278,7 @@ def cmd_eval(args: argparse.Namespace) -> None:
     _check_all([
         (args.clips is None or args.clips >= 1, f"--clips must be >= 1, got {args.clips}"),
         (args.seconds is None or args.seconds > 0, f"--seconds must be > 0, got {args.seconds}"),
-        (args.first >= 0, f"--first must be >= 0, got {args.first}"),
+        (args.first is None or args.first >= 0, f"--first must be >= 0, got {args.first}"),
         *_sampling_checks(args),
     ])
     _resolve_run(args)
@@ -347,69 +353,25 @@ def cmd_runs(args: argparse.Namespace) -> None:
         print(f"no runs in {root} yet (train one with: uv run python run_pipeline.py)")
 
 
-EVAL_VIDEO_SIDE = 256
-"""`eval --video` reads larger frames at this short side (--max-side). Farneback's window and pyramid
-are fixed in pixels, so large frames lose the motion: a 128 px clip scored AV-Align 0.36, scaled up
-and read whole 0.40 at 256 px, 0.35 at 512 px and 0.18 at 1080p (README, Evaluation). It also bounds
-the memory: 20 s of 1080p took 10.6 GB read whole."""
+EVAL_VIDEO_ONLY = ("audio", "max_side")
+EVAL_RUN_ONLY = ("clips", "seconds", "first", "guidance", "steps", "out", "guidance_interval", "guidance_outside",
+                 "guidance_rescale")
+"""`eval`'s flags that only one of its two modes reads: given to the other they are refused, not ignored."""
 
 
 def _eval_video(args: argparse.Namespace) -> dict:
-    """AV-Align, onset-sync F1 and offset of any video against its (or a given) audio track, and the
-    learned sync scorer's offset and confidence (unless --no-nets)."""
-    import librosa
+    """`eval --video`: the sync metrics of any video with audio, and the learned sync scorer's offset
+    and confidence (trained once if not cached) unless --no-nets."""
+    from synesthete.eval.video_file import eval_video
 
-    from synesthete.eval.av_align import audio_onset_times, av_align, flow_magnitude
-    from synesthete.eval.beat_sync import beat_sync
-    from synesthete.media import read_audio, read_av
+    scorer = None
+    if args.nets is not False:
+        from synesthete.config import EvalConfig
+        from synesthete.device import pick_device
+        from synesthete.eval.sync_scorer import load_or_train_sync_scorer
 
-    clip = read_av(args.video, max_short_side=args.max_side or None)
-    if clip.video is None:
-        raise UsageError(f"{args.video} has no video stream")
-    if args.audio is not None:
-        audio, sr = read_audio(args.audio)
-    elif clip.audio is not None:
-        audio, sr = clip.audio.mean(0, keepdim=True), clip.sample_rate
-    else:
-        raise UsageError(f"{args.video} has no audio track (give one with --audio)")
-    fps = float(clip.fps)
-    mag = flow_magnitude(clip.video)
-    onsets = audio_onset_times(audio, sr)
-    sync = beat_sync(clip.video, onsets, fps, magnitude=mag)
-    return {
-        "av_align": av_align(clip.video, audio, sr, fps, magnitude=mag)["score"],
-        "onset_f1": sync["f1"],
-        "onset_precision": sync["precision"],
-        "onset_recall": sync["recall"],
-        "offset_ms": sync["offset_ms"],
-        "fps": fps,
-        "frames": int(clip.video.shape[0]),
-        "frame_size": list(clip.video.shape[-2:]),
-        "seconds": float(clip.video.shape[0] / fps),
-        "audio_onsets": int(len(onsets)),
-        # librosa's tempo prior answers 120 bpm for silence: no onsets, no tempo
-        "tempo_bpm": float(librosa.feature.tempo(y=audio.reshape(-1).numpy(), sr=sr)[0]) if len(onsets) else None,
-        "note": "onset_f1 scores motion peaks against librosa onsets (no ground truth for an arbitrary video)",
-        **({"sync_scorer": _learned_sync(args, clip.video, fps, audio, sr)} if args.nets is not False else {}),
-    }
-
-
-def _learned_sync(args: argparse.Namespace, video, fps: float, audio, sample_rate: int) -> dict | None:
-    """The sync scorer's offset (positive = picture late) and confidence for any video, with its own
-    offset accuracy on validation clips, so a reader knows how far to trust it; trained once if not cached."""
-    from synesthete.config import EvalConfig
-    from synesthete.device import pick_device
-    from synesthete.eval.sync_scorer import load_or_train_sync_scorer, score_any_video
-
-    model, stats = load_or_train_sync_scorer(Path(args.nets_dir or EvalConfig().nets_dir),
-                                             device=pick_device(args.device))
-    scored = score_any_video(model, video, fps, audio, sample_rate)
-    if scored is None:
-        return None
-    scored.pop("dists")
-    return {**scored, "val_offset_accuracy_1": stats.get("val", {}).get("acc_1"),
-            "note": "trained on procedural visualizer clips; LSE-C confidence (higher = surer), "
-                    "LSE-D min_dist (lower = closer)"}
+        scorer = load_or_train_sync_scorer(Path(args.nets_dir or EvalConfig().nets_dir), device=pick_device(args.device))
+    return eval_video(args.video, args.audio, EVAL_VIDEO_SIDE if args.max_side is None else args.max_side, scorer)
 
 
 # --- the table ----------------------------------------------------------------------------
@@ -495,12 +457,12 @@ def build_parser() -> argparse.ArgumentParser:
             p.add_argument("--run", default=None, help="a trained run folder: score every baseline")
             p.add_argument("--video", default=None, help="any mp4: print its sync metrics as JSON")
             p.add_argument("--audio", default=None, help="with --video: score against this audio instead")
-            p.add_argument("--max-side", type=int, default=EVAL_VIDEO_SIDE, metavar="PX",
+            p.add_argument("--max-side", type=int, default=None, metavar="PX",
                            help="with --video: read larger frames at PX on their short side, as optical flow "
                                 f"is tuned for small frames (default {EVAL_VIDEO_SIDE}; 0 = as they are)")
             p.add_argument("--clips", type=int, default=None, help="validation songs (default: the run's eval.clips)")
             p.add_argument("--seconds", type=float, default=None, help="length of each song excerpt (eval.seconds)")
-            p.add_argument("--first", type=int, default=0,
+            p.add_argument("--first", type=int, default=None,
                            help="the first validation song: score songs FIRST .. FIRST+CLIPS-1 (default 0)")
             p.add_argument("--guidance", type=float, default=None, help="CFG scale of every generated baseline "
                            "(default: the run's sample.guidance)")

@@ -9,6 +9,7 @@ from __future__ import annotations
 import os
 import re
 import tempfile
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -238,34 +239,58 @@ def _reason(e: Exception) -> str:
     """A decoder's message in a user's words: the two common cases named, else its first line
     without the C++ source location torchcodec puts in front of FFmpeg's words."""
     text = str(e).strip()
-    if "best audio stream is unknown" in text:
-        return "it has no audio stream"
+    for kind in ("audio", "video"):
+        if f"best {kind} stream is unknown" in text:
+            return f"it has no {kind} stream"
     if "Could not open input file" in text:
         return "permission denied" if "Permission denied" in text else "FFmpeg cannot read it as audio or video"
     line = text.splitlines()[0] if text else e.__class__.__name__
     return re.sub(r"^.*?\.cpp:\d+, ", "", line)
 
 
+class VideoReader:
+    """A video stream read a chunk of frames at a time (`eval --video`), so a long video costs memory
+    for one chunk only. With `max_short_side`, larger frames are shrunk as they are decoded (bilinear,
+    antialiased, aspect kept). `fps`, `size` (H, W as read) and `len` are known before any frame."""
+
+    def __init__(self, path: str | Path, max_short_side: int | None = None) -> None:
+        self.path = _existing_file(path)
+        try:
+            meta = VideoDecoder(str(self.path), seek_mode="approximate").metadata   # the header only: no scan
+            h, w = meta.height, meta.width
+            transforms = None
+            if max_short_side is not None and min(h, w) > max_short_side:
+                scale = max_short_side / min(h, w)
+                h, w = max(1, round(h * scale)), max(1, round(w * scale))
+                transforms = [Resize((h, w))]
+            self._decoder = VideoDecoder(str(self.path), transforms=transforms)
+        except Exception as e:
+            raise MediaError(f"cannot decode video from {self.path}: {_reason(e)}") from None
+        self.fps = float(self._decoder.metadata.average_fps)
+        self.size = (h, w)
+
+    def __len__(self) -> int:
+        return len(self._decoder)
+
+    def chunks(self, n: int = 64) -> Iterator[torch.Tensor]:
+        """uint8 [<= n, 3, H, W] chunks, in order, covering every frame once."""
+        for start in range(0, len(self), n):
+            yield self._decoder.get_frames_in_range(start, min(start + n, len(self))).data
+
+    def read_all(self) -> torch.Tensor:
+        """Every frame, uint8 [T, 3, H, W]."""
+        return self._decoder.get_frames_in_range(0, len(self)).data
+
+
 def read_av(path: str | Path, max_short_side: int | None = None) -> AVClip:
-    """Decode all frames and all audio of a file (for tests and short clips). With `max_short_side`,
-    larger frames are shrunk as they are decoded (bilinear, antialiased, aspect kept), so a long HD
-    video costs memory for its small frames only."""
-    path = Path(path)
-    if not path.is_file():
-        raise MediaError(f"no such file: {path}")
+    """Decode all frames and all audio of a file (for tests and short clips; `VideoReader` streams).
+    With `max_short_side`, larger frames are shrunk as they are decoded."""
+    path = _existing_file(path)
     video = fps = None
     try:
-        transforms = []
-        if max_short_side is not None:
-            meta = VideoDecoder(str(path), seek_mode="approximate").metadata   # the header only: no scan
-            h, w = meta.height, meta.width
-            if min(h, w) > max_short_side:
-                scale = max_short_side / min(h, w)
-                transforms = [Resize((max(1, round(h * scale)), max(1, round(w * scale))))]
-        decoder = VideoDecoder(str(path), transforms=transforms or None)
-        video = decoder.get_frames_in_range(0, len(decoder)).data
-        fps = decoder.metadata.average_fps
-    except Exception:
+        reader = VideoReader(path, max_short_side)
+        video, fps = reader.read_all(), reader.fps
+    except MediaError:
         pass
     try:
         audio, sr = read_audio(path, mono=False)

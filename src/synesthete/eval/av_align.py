@@ -49,11 +49,18 @@ def grayscale(video: torch.Tensor | np.ndarray) -> np.ndarray:
 
 def flow_magnitude(video: torch.Tensor | np.ndarray) -> np.ndarray:
     """[T, 3, H, W] -> float32 [T] mean Farneback flow magnitude (px) from frame i-1 to i; [0] = 0."""
-    gray = grayscale(video)
+    return gray_flow_magnitude(grayscale(video))
+
+
+def gray_flow_magnitude(gray: np.ndarray, previous: np.ndarray | None = None) -> np.ndarray:
+    """`flow_magnitude` of uint8 luma frames [T, H, W]. [0] is 0, or the flow from `previous` (the
+    frame before them), so a long video can be scored a chunk at a time with the same figures."""
     mags = np.zeros(len(gray), dtype=np.float32)
-    for i in range(1, len(gray)):
-        flow = cv2.calcOpticalFlowFarneback(gray[i - 1], gray[i], None, **FARNEBACK)
-        mags[i] = cv2.magnitude(flow[..., 0], flow[..., 1]).mean()
+    for i in range(len(gray)):
+        before = gray[i - 1] if i else previous
+        if before is not None:
+            flow = cv2.calcOpticalFlowFarneback(before, gray[i], None, **FARNEBACK)
+            mags[i] = cv2.magnitude(flow[..., 0], flow[..., 1]).mean()
     return mags
 
 

@@ -35,8 +35,12 @@ def event_frames(events: Mapping[str, object], fps: float, num_frames: int,
 
 def brightness_increase(video: torch.Tensor | np.ndarray) -> np.ndarray:
     """[T, 3, H, W] -> float32 [T] max(0, mean luma_i - mean luma_{i-1}) in 0-255 units; [0] = 0."""
-    mean = grayscale(video).astype(np.float32).mean(axis=(1, 2))
-    return np.concatenate([[0.0], np.maximum(np.diff(mean), 0.0)]).astype(np.float32)
+    return luma_increase(grayscale(video).astype(np.float32).mean(axis=(1, 2)))
+
+
+def luma_increase(mean_luma: np.ndarray) -> np.ndarray:
+    """Per-frame mean luma [T] -> `brightness_increase`."""
+    return np.concatenate([[0.0], np.maximum(np.diff(mean_luma), 0.0)]).astype(np.float32)
 
 
 def peak_frames(signal: np.ndarray, min_rel: float = 0.1, min_abs: float = STILL_PX) -> np.ndarray:
@@ -116,15 +120,25 @@ def beat_sync(video: torch.Tensor | np.ndarray, events: Mapping[str, object] | S
     NaN when nothing matched). With no scored events precision/recall/f1 are NaN. Motion below
     STILL_PX counts as still (0), so a still video has no peaks and a NaN offset.
     """
-    num_frames = len(video)
+    motion = flow_magnitude(video) if magnitude is None else magnitude
+    return beat_sync_signals(motion, brightness_increase(video), events, fps, names, tol, max_lag, min_rel)
+
+
+def beat_sync_signals(motion: np.ndarray, brightness: np.ndarray,
+                      events: Mapping[str, object] | Sequence[float] | np.ndarray, fps: float,
+                      names: Sequence[str] = SYNC_EVENTS, tol: int = 1, max_lag: int = 6,
+                      min_rel: float = 0.1) -> dict[str, float]:
+    """`beat_sync` from a video's per-frame signals (flow magnitude and brightness increase), for a
+    video read a chunk at a time (`eval --video`)."""
+    num_frames = len(motion)
     if isinstance(events, Mapping):
         ev = event_frames(events, fps, num_frames, names)
     else:
         ev = onset_frames(events, fps, num_frames)
-    motion = floor_still(flow_magnitude(video) if magnitude is None else magnitude)
+    motion = floor_still(motion)
     out: dict[str, float] = {"events": len(ev)}
     main, pairs = _scores(motion, ev, tol, min_rel)
-    bright, _ = _scores(brightness_increase(video), ev, tol, min_rel)
+    bright, _ = _scores(brightness, ev, tol, min_rel)
     out.update(main)
     out.update({f"brightness_{k}": v for k, v in bright.items()})
     if len(ev) == 0:

@@ -175,21 +175,58 @@ def predict_offset(model: SyncScorer, video: torch.Tensor, audio: torch.Tensor, 
             "dists": [round(float(d), 5) for d in dist]}
 
 
+class ScorerFrames:
+    """The scorer's frames of a video at any frame rate and size, picked as chunks of it arrive: the
+    frame nearest each of the scorer's frame times, shrunk to its size at once (so a long or large
+    video costs memory for its small frames only)."""
+
+    def __init__(self, fps: float, model: SyncScorer) -> None:
+        self.step, self.size = fps / model.fps, model.size
+        self.seen = 0                    # source frames so far
+        self.small: list[torch.Tensor] = []
+        self.picked = 0                  # scorer frames so far
+        self.last: torch.Tensor | None = None
+
+    def add(self, chunk: torch.Tensor) -> None:
+        """The next source frames, uint8 [n, 3, H, W]."""
+        end = self.seen + chunk.shape[0]
+        idx = []
+        while (k := math.floor(self.picked * self.step + 0.5)) < end:
+            idx.append(k - self.seen)
+            self.picked += 1
+        if idx:
+            self.small.append(to_net_size(chunk[idx].float(), self.size))   # 0-255, as frames_and_motion takes
+        self.seen, self.last = end, chunk[-1:]
+
+    def frames(self) -> torch.Tensor:
+        """float (0-255) [n, 3, size, size] for the n = floor(T x scorer fps / fps) scorer frames of the
+        T frames seen (the last frame stands in for a time rounded past it)."""
+        n = int(self.seen / self.step + 1e-6)
+        out = torch.cat(self.small) if self.small else torch.zeros(0, 3, self.size, self.size)
+        if out.shape[0] < n:
+            out = torch.cat([out, to_net_size(self.last.float(), self.size).expand(n - out.shape[0], -1, -1, -1)])
+        return out[:n]
+
+
 @torch.no_grad()
+def score_scorer_frames(model: SyncScorer, picked: ScorerFrames, audio: torch.Tensor,
+                        sample_rate: int) -> dict[str, Any] | None:
+    """`predict_offset` on the frames a `ScorerFrames` picked (`eval --video`), plus `fps` (the
+    scorer's, which sets the offset's resolution) and `frames` (scored). None when shorter than
+    2K+1 frames."""
+    frames = picked.frames()
+    if frames.shape[0] <= 2 * MAX_SHIFT:
+        return None
+    return {**predict_offset(model, frames, audio, model.fps, sample_rate), "fps": model.fps, "frames": frames.shape[0]}
+
+
 def score_any_video(model: SyncScorer, video: torch.Tensor, fps: float, audio: torch.Tensor,
                     sample_rate: int, chunk: int = 256) -> dict[str, Any] | None:
-    """`predict_offset` for any video uint8 [T, 3, H, W] at any frame rate (`eval --video`): the frame
-    nearest each of the scorer's frame times is taken, shrunk to its size a chunk at a time (so a
-    long or large video costs memory for its small frames only). Adds `fps` (the scorer's, which
-    sets the offset's resolution) and `frames` (scored). None when shorter than 2K+1 such frames."""
-    n = int(video.shape[0] * model.fps / fps + 1e-6)
-    if n <= 2 * MAX_SHIFT:
-        return None
-    idx = (torch.arange(n, dtype=torch.float32) * (fps / model.fps) + 0.5).floor().long().clamp(max=video.shape[0] - 1)
-    small = [to_net_size(video[idx[i:i + chunk]].float(), model.size)   # 0-255, as frames_and_motion takes
-             for i in range(0, n, chunk)]
-    out = predict_offset(model, torch.cat(small), audio, model.fps, sample_rate)
-    return {**out, "fps": model.fps, "frames": n}
+    """`score_scorer_frames` of a whole video uint8 [T, 3, H, W] at any frame rate and size."""
+    picked = ScorerFrames(fps, model)
+    for i in range(0, video.shape[0], chunk):
+        picked.add(video[i:i + chunk])
+    return score_scorer_frames(model, picked, audio, sample_rate)
 
 
 @torch.no_grad()
