@@ -6,7 +6,7 @@ import torch
 import torch.nn.functional as F
 
 from synesthete.models import (AudioDiT, AudioEncoder, AudioToVideoNet, DiT, DiT_models, SpatialVAE,
-                               VAE_models, VAELoss)
+                               VAE_DOWNSAMPLE, VAE_models, VAELoss)
 from synesthete.models.vae_loss import LUMA, tile_spectra
 
 from helpers import gen, randomize_zeroed
@@ -24,7 +24,7 @@ def tiny_dit(**kw) -> DiT:
 @pytest.mark.parametrize("name", sorted(VAE_models))
 def test_vae_sizes_downsample_16(name):
     vae = VAE_models[name]()
-    assert vae.downsample == 16
+    assert vae.downsample == VAE_DOWNSAMPLE == 16
     x = torch.rand(1, 3, 32, 32, generator=gen()) * 2 - 1
     mean, logvar = vae.encode(x)
     assert mean.shape == logvar.shape == (1, 8, 2, 2)

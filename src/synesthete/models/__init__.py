@@ -5,8 +5,8 @@ from synesthete.models.av_dit import AudioDiT
 from synesthete.models.critic import PatchCritic
 from synesthete.models.dit import DiT, DiT_models
 from synesthete.models.regression import AudioToVideoNet
-from synesthete.models.vae import SpatialVAE, VAE_models
+from synesthete.models.vae import VAE_DOWNSAMPLE, SpatialVAE, VAE_models
 from synesthete.models.vae_loss import VAELoss
 
 __all__ = ["AudioDiT", "AudioEncoder", "AudioToVideoNet", "DiT", "DiT_models", "PatchCritic", "SpatialVAE",
-           "VAELoss", "VAE_models"]
+           "VAELoss", "VAE_DOWNSAMPLE", "VAE_models"]

@@ -165,7 +165,12 @@ class SpatialVAE(nn.Module):
 #################################################################################
 #                                  VAE Configs                                  #
 #################################################################################
-# All downsample 16x (128 -> 8). VAE-T: ~15-min CPU runs. VAE-S: patch 2, one more level, wider.
+# All downsample VAE_DOWNSAMPLE x (128 -> 8). VAE-T: ~15-min CPU runs. VAE-S: wider, two blocks per
+# level. VAE-B: patch 2, one more level.
+
+VAE_DOWNSAMPLE = 16
+"""Every VAE size's frame-to-latent factor (test_vae_sizes_downsample_16): what sizes the DiT's token
+grid before a VAE is built."""
 
 def VAE_T(**kwargs):
     return SpatialVAE(channels=(32, 64, 128), patch_size=4, num_res_blocks=1, **kwargs)

@@ -13,7 +13,8 @@ from pathlib import Path
 import torch
 
 from synesthete.config import Config, config_from_dict
-from synesthete.models import AudioDiT, AudioEncoder, AudioToVideoNet, DiT_models, SpatialVAE, VAE_models, VAELoss
+from synesthete.models import (VAE_DOWNSAMPLE, AudioDiT, AudioEncoder, AudioToVideoNet, DiT_models, SpatialVAE,
+                               VAE_models, VAELoss)
 from synesthete.seeds import stable_seed
 from synesthete.train.checkpoint import CheckpointError, latest_checkpoint, load_weights, read_state
 from synesthete.visualizers import VISUALIZER_NAMES
@@ -56,7 +57,7 @@ def build_denoiser(cfg: Config) -> AudioDiT:
         encoder = AudioEncoder(sample_rate=d.sample_rate, fps=d.fps, dim=cfg.dit.audio_dim, chroma=cfg.dit.audio_chroma)
         dit = DiT_models[cfg.dit.size](in_channels=cfg.vae.latent_channels, audio_dim=cfg.dit.audio_dim,
                                        num_labels=labels, self_cond=cfg.dit.self_cond,
-                                       label_layout=d.size // 16 if cfg.dit.label_layout else 0)  # 16x: every VAE size
+                                       label_layout=d.size // VAE_DOWNSAMPLE if cfg.dit.label_layout else 0)
         return AudioDiT(encoder, dit)
 
 
