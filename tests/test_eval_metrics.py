@@ -359,6 +359,33 @@ def test_eval_video_reads_a_chunk_at_a_time_with_the_figures_of_the_whole(clicks
     assert runs[0]["sync_scorer"]["confidence"] == pytest.approx(direct["confidence"])
 
 
+def test_eval_video_reads_a_variable_frame_rate_video_at_its_nominal_rate(clicks, tmp_path):
+    """A recording that drops frames 40-51 (FFmpeg's select, kept variable-rate) is read at 16 fps with
+    the last frame held through the gap, so every frame keeps its time: in sync, as its source. Read as
+    stored (84 frames taken as 14 fps) the frames after the gap came early: onset F1 0.43, offset 71 ms."""
+    import subprocess
+
+    from synesthete.eval.video_file import eval_video
+    from synesthete.media import VideoReader, read_av, write_av
+
+    frames, audio, _ = clicks
+    write_av(tmp_path / "synced.mp4", jumping_square(frames), FPS, torch.from_numpy(audio)[None], SR)
+    subprocess.run(["ffmpeg", "-loglevel", "error", "-y", "-i", str(tmp_path / "synced.mp4"), "-vf",
+                    r"select=not(between(n\,40\,51))", "-fps_mode", "vfr", "-c:a", "copy",
+                    str(tmp_path / "dropped.mp4")], check=True)
+    reader = VideoReader(tmp_path / "dropped.mp4")
+    assert (reader.fps, len(reader)) == (FPS, T)
+    video, source = reader.read_all(), read_av(tmp_path / "synced.mp4").video
+    assert torch.equal(torch.cat(list(reader.chunks(7))), video)
+    assert all(torch.equal(video[i], video[39]) for i in range(40, 52))          # held through the gap
+    kept = [*range(40), *range(52, T)]
+    assert (video[kept].float() - source[kept].float()).abs().mean() < 3         # the rest at its own time
+    scores = eval_video(tmp_path / "dropped.mp4")
+    assert scores["fps"] == FPS and scores["frames"] == T
+    assert scores["offset_ms"] == 0.0 and scores["onset_precision"] == 1.0
+    assert scores["onset_recall"] == 11 / 12                                     # the click at frame 45 was dropped
+
+
 def test_scorer_frames_pick_the_nearest_frame_at_any_rate_in_any_chunks():
     """The sync scorer's 16 fps frames of a 24 fps video: frame j is source frame round(1.5 j), the
     same however the video arrives, floor(T x 16 / 24) of them."""

@@ -251,7 +251,11 @@ def _reason(e: Exception) -> str:
 class VideoReader:
     """A video stream read a chunk of frames at a time (`eval --video`), so a long video costs memory
     for one chunk only. With `max_short_side`, larger frames are shrunk as they are decoded (bilinear,
-    antialiased, aspect kept). `fps`, `size` (H, W as read) and `len` are known before any frame."""
+    antialiased, aspect kept). `fps`, `size` (H, W as read) and `len` are known before any frame.
+
+    A variable-frame-rate video (a phone or screen recording that drops frames) is read at its
+    nominal rate, each frame time showing the frame on screen then, as FFmpeg's `-r` would: the
+    metrics take frame i to be at i / fps, which a stalled stretch would otherwise shift."""
 
     def __init__(self, path: str | Path, max_short_side: int | None = None) -> None:
         self.path = _existing_file(path)
@@ -266,20 +270,47 @@ class VideoReader:
             self._decoder = VideoDecoder(str(self.path), transforms=transforms)
         except Exception as e:
             raise MediaError(f"cannot decode video from {self.path}: {_reason(e)}") from None
-        self.fps = float(self._decoder.metadata.average_fps)
         self.size = (h, w)
+        meta, frames = self._decoder.metadata, len(self._decoder)
+        self.fps, self._frames, self._begin = float(meta.average_fps), frames, 0.0
+        if frames:
+            period = float(self._decoder.get_frames_in_range(0, min(frames, 16)).duration_seconds.median())
+            nominal = 1.0 / period if period > 0 else self.fps       # a container without durations: as stored
+            if abs(nominal - self.fps) > 1e-3 * nominal:                 # frames missing: variable rate
+                self._begin = float(meta.begin_stream_seconds)
+                self.fps = nominal
+                self._frames = max(1, round((float(meta.end_stream_seconds) - self._begin) * nominal))
 
     def __len__(self) -> int:
-        return len(self._decoder)
+        return self._frames
 
     def chunks(self, n: int = 64) -> Iterator[torch.Tensor]:
-        """uint8 [<= n, 3, H, W] chunks, in order, covering every frame once."""
-        for start in range(0, len(self), n):
-            yield self._decoder.get_frames_in_range(start, min(start + n, len(self))).data
+        """uint8 [<= n, 3, H, W] chunks, in order, covering every frame once (at a variable rate, the
+        frame on screen at each of the nominal rate's frame times)."""
+        total = len(self._decoder)
+        if self._frames == total and self._begin == 0.0:            # constant rate: the frames as stored
+            for start in range(0, total, n):
+                yield self._decoder.get_frames_in_range(start, min(start + n, total)).data
+            return
+        k, held = 0, None                                            # the next output frame, the last source frame
+        for start in range(0, total, n):
+            batch = self._decoder.get_frames_in_range(start, min(start + n, total))
+            frames, pts = batch.data, batch.pts_seconds.double()
+            if held is not None:
+                frames, pts = torch.cat([held, frames]), torch.cat([pts.new_tensor([float("-inf")]), pts])
+            # the output frames whose time (the middle of its period) comes before this chunk's last frame
+            end = self._frames if start + n >= total else min(self._frames, int(
+                (float(pts[-1]) - self._begin) * self.fps + 0.5))
+            if end > k:
+                times = self._begin + (torch.arange(k, end, dtype=torch.float64) + 0.5) / self.fps
+                yield frames[(torch.searchsorted(pts, times, right=True) - 1).clamp(min=0)]
+                k = end
+            held = frames[-1:]
 
     def read_all(self) -> torch.Tensor:
         """Every frame, uint8 [T, 3, H, W]."""
-        return self._decoder.get_frames_in_range(0, len(self)).data
+        chunks = list(self.chunks(max(len(self), 1)))
+        return torch.cat(chunks) if chunks else torch.zeros(0, 3, *self.size, dtype=torch.uint8)
 
 
 def read_av(path: str | Path, max_short_side: int | None = None) -> AVClip:
