@@ -236,7 +236,7 @@ class AudioReader:
 
 
 def _reason(e: Exception) -> str:
-    """A decoder's message in a user's words: the two common cases named, else its first line
+    """A decoder's message in a user's words: the common cases named, else its first line
     without the C++ source location torchcodec puts in front of FFmpeg's words."""
     text = str(e).strip()
     for kind in ("audio", "video"):

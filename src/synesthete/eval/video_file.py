@@ -32,6 +32,8 @@ def eval_video(video: str | Path, audio: str | Path | None = None, max_side: int
     from synesthete.media import MediaError, VideoReader, read_audio
 
     reader = VideoReader(video, max_side or None)
+    if len(reader) == 0:
+        raise MediaError(f"{video} has no video frames")
     if audio is not None:
         wave, sr = read_audio(audio)
     else:
