@@ -273,10 +273,12 @@ class VideoReader:
         self.size = (h, w)
         meta, frames = self._decoder.metadata, len(self._decoder)
         self.fps, self._frames, self._begin = float(meta.average_fps), frames, 0.0
+        self.variable_rate = False
         if frames:
             period = float(self._decoder.get_frames_in_range(0, min(frames, 16)).duration_seconds.median())
             nominal = 1.0 / period if period > 0 else self.fps       # a container without durations: as stored
             if abs(nominal - self.fps) > 1e-3 * nominal:                 # frames missing: variable rate
+                self.variable_rate = True
                 self._begin = float(meta.begin_stream_seconds)
                 self.fps = nominal
                 self._frames = max(1, round((float(meta.end_stream_seconds) - self._begin) * nominal))
@@ -288,7 +290,7 @@ class VideoReader:
         """uint8 [<= n, 3, H, W] chunks, in order, covering every frame once (at a variable rate, the
         frame on screen at each of the nominal rate's frame times)."""
         total = len(self._decoder)
-        if self._frames == total and self._begin == 0.0:            # constant rate: the frames as stored
+        if not self.variable_rate:                                   # the frames as stored
             for start in range(0, total, n):
                 yield self._decoder.get_frames_in_range(start, min(start + n, total)).data
             return
