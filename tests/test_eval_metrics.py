@@ -386,6 +386,43 @@ def test_eval_video_reads_a_variable_frame_rate_video_at_its_nominal_rate(clicks
     assert scores["onset_recall"] == 11 / 12                                     # the click at frame 45 was dropped
 
 
+def test_eval_video_lines_up_streams_that_start_apart(clicks, tmp_path, capsys):
+    """A stream-copied edit that starts the picture 250 ms (4 frames) after the sound, or the sound
+    after the picture, is played that way: scored as the same shift rendered into the frames, where
+    reading both streams from their first sample scored it in sync. Audio that ends before the first
+    frame is one line."""
+    import subprocess
+
+    from synesthete.cli import main as cli_main
+    from synesthete.eval.video_file import eval_video
+    from synesthete.media import write_av
+
+    frames, audio, _ = clicks
+    track = torch.from_numpy(audio)[None]
+    write_av(tmp_path / "synced.mp4", jumping_square(frames), FPS, track, SR)
+    write_av(tmp_path / "late.mp4", jumping_square(frames, shift=4), FPS, track, SR)
+
+    def copy(out, offset, delayed):           # input `delayed` (0 video, 1 audio) starts `offset` s later
+        inputs = [["-itsoffset", str(offset)] if i == delayed else [] for i in (0, 1)]
+        subprocess.run(["ffmpeg", "-loglevel", "error", "-y", *inputs[0], "-i", str(tmp_path / "synced.mp4"),
+                        *inputs[1], "-i", str(tmp_path / "synced.mp4"), "-map", "0:v", "-map", "1:a", "-c", "copy",
+                        str(tmp_path / out)], check=True)
+    copy("video_late.mp4", 0.25, 0)
+    copy("audio_late.mp4", 0.25, 1)
+    copy("video_after_audio.mp4", 10.0, 0)
+    synced, late = eval_video(tmp_path / "synced.mp4"), eval_video(tmp_path / "late.mp4")
+    video_late, audio_late = eval_video(tmp_path / "video_late.mp4"), eval_video(tmp_path / "audio_late.mp4")
+    assert synced["audio_start_ms"] == 0.0 and synced["offset_ms"] == 0.0
+    assert video_late["audio_start_ms"] == -250.0
+    assert video_late["offset_ms"] == late["offset_ms"] == 250.0                 # the picture 4 frames late
+    assert video_late["onset_f1"] == late["onset_f1"] == 0.0
+    assert audio_late["audio_start_ms"] > 0                                      # 250, less AAC's priming
+    assert audio_late["offset_ms"] == -250.0 and audio_late["onset_f1"] == 0.0   # the picture 4 frames early
+    assert cli_main(["eval", "--video", str(tmp_path / "video_after_audio.mp4"), "--no-nets"]) == 2
+    err = capsys.readouterr().err.strip()
+    assert "audio track ends before its first video frame" in err and "\n" not in err
+
+
 def test_scorer_frames_pick_the_nearest_frame_at_any_rate_in_any_chunks():
     """The sync scorer's 16 fps frames of a 24 fps video: frame j is source frame round(1.5 j), the
     same however the video arrives, floor(T x 16 / 24) of them."""

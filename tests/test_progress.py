@@ -25,6 +25,17 @@ def test_a_log_gets_a_line_per_interval_and_one_when_done():
     assert "left" not in lines[3] and "elapsed" in lines[3]
 
 
+def test_a_log_line_shows_the_seconds_of_a_short_clip():
+    """generate counts seconds: 0.5 of a 1 s clip is 0.5/1, not 0/1 (nor 0/0 for a shorter one)."""
+    log = io.StringIO()
+    with Progress(console=Console(file=log, force_terminal=False, width=200), log_every=0.0) as bar:
+        task = bar.add_task("generate", total=0.75)
+        bar.update(task, completed=0.5)
+        bar.update(task, completed=0.75)
+    assert [line.split(" · ")[0] for line in log.getvalue().splitlines()] == ["generate 0.5/0.8 (67%)",
+                                                                               "generate 0.8/0.8 (100%)"]
+
+
 def test_a_long_interval_leaves_only_the_finished_line():
     log = io.StringIO()
     _run(Console(file=log, force_terminal=False, width=200), log_every=3600.0)

@@ -187,7 +187,7 @@ def cmd_generate(args: argparse.Namespace) -> None:
         source, seconds, mux = Silence(round(args.duration * d.sample_rate)), args.duration, {}
     out = Path(args.out)
     fps = args.fps or d.fps
-    columns = [TextColumn("generate"), BarColumn(), TextColumn("{task.completed:.0f}/{task.total:.0f} s"),
+    columns = [TextColumn("generate"), BarColumn(), TextColumn("{task.completed:.1f}/{task.total:.1f} s"),
                TextColumn("{task.fields[rtf]}"), TimeElapsedColumn(), TextColumn("eta"), TimeRemainingColumn()]
     t0 = time.perf_counter()
     with Progress(*columns, console=_console(), transient=True) as bar:
@@ -211,7 +211,7 @@ def cmd_generate(args: argparse.Namespace) -> None:
         n = result.video.shape[0] * d.samples_per_frame
         audio = read_audio(out, sample_rate=d.sample_rate)[0][:, :n] if args.audio else torch.zeros(1, n)
         contact_sheet(out.with_suffix(".png"), result.video, audio, d.fps, d.sample_rate,
-                      title=f"generated from {args.audio or 'no audio'} (first {result.video.shape[0] / d.fps:.0f} s)")
+                      title=f"generated from {args.audio or 'no audio'} (first {result.video.shape[0] / d.fps:g} s)")
     print(f"wrote {out} ({result.frames} frames at {fps} fps, {result.seconds:.2f} s; "
           f"{result.seconds / wall:.2f}x real time)")
 

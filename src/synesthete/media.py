@@ -158,13 +158,35 @@ def read_audio(path: str | Path, sample_rate: int | None = None, mono: bool = Tr
 
     Resamples to `sample_rate` when given and downmixes to one channel when `mono`.
     """
+    samples = _all_audio_samples(path, sample_rate, mono)
+    return samples.data.to(torch.float32), int(samples.sample_rate)
+
+
+def _all_audio_samples(path: str | Path, sample_rate: int | None, mono: bool):
+    """torchcodec's AudioSamples of the whole track (data, sample_rate and the first sample's time)."""
     path = _existing_file(path)
     try:
         decoder = AudioDecoder(str(path), sample_rate=sample_rate, num_channels=1 if mono else None)
-        samples = decoder.get_all_samples()
+        return decoder.get_all_samples()
     except Exception as e:  # torchcodec raises RuntimeError/ValueError with FFmpeg's words
         raise MediaError(f"cannot decode audio from {path}: {_reason(e)}") from None
-    return samples.data.to(torch.float32), int(samples.sample_rate)
+
+
+def read_audio_on_clock(path: str | Path, clock_start: float, mono: bool = True) -> tuple[torch.Tensor, int, float]:
+    """The audio track lined up with a clock that starts at `clock_start` seconds of the file's own
+    timeline (its first video frame's time, `VideoReader.begin`), as a player lines the streams up:
+    silence before a track that starts later, cut before `clock_start` for one that starts earlier.
+    -> (float32 [C, L], sample_rate, seconds the track starts after `clock_start`, negative = before);
+    L is 0 for a track that ends before `clock_start`."""
+    samples = _all_audio_samples(path, None, mono)
+    wave, sr = samples.data.to(torch.float32), int(samples.sample_rate)
+    late = float(samples.pts_seconds) - clock_start
+    shift = round(late * sr)
+    if shift > 0:
+        wave = torch.cat([wave.new_zeros(wave.shape[0], shift), wave], dim=1)
+    elif shift < 0:
+        wave = wave[:, -shift:]
+    return wave, sr, late
 
 
 class AudioReader:
@@ -255,7 +277,10 @@ class VideoReader:
 
     A variable-frame-rate video (a phone or screen recording that drops frames) is read at its
     nominal rate, each frame time showing the frame on screen then, as FFmpeg's `-r` would: the
-    metrics take frame i to be at i / fps, which a stalled stretch would otherwise shift."""
+    metrics take frame i to be at i / fps, which a stalled stretch would otherwise shift.
+
+    `begin` is the first frame's time on the file's own timeline, where its audio's is measured too
+    (`read_audio_on_clock`): most files start both at 0, but a stream-copied edit can start either later."""
 
     def __init__(self, path: str | Path, max_short_side: int | None = None) -> None:
         self.path = _existing_file(path)
@@ -272,16 +297,17 @@ class VideoReader:
             raise MediaError(f"cannot decode video from {self.path}: {_reason(e)}") from None
         self.size = (h, w)
         meta, frames = self._decoder.metadata, len(self._decoder)
-        self.fps, self._frames, self._begin = float(meta.average_fps), frames, 0.0
+        self.fps, self._frames, self.begin = float(meta.average_fps), frames, 0.0
         self.variable_rate = False
         if frames:
-            period = float(self._decoder.get_frames_in_range(0, min(frames, 16)).duration_seconds.median())
+            first = self._decoder.get_frames_in_range(0, min(frames, 16))
+            self.begin = float(first.pts_seconds[0])
+            period = float(first.duration_seconds.median())
             nominal = 1.0 / period if period > 0 else self.fps       # a container without durations: as stored
             if abs(nominal - self.fps) > 1e-3 * nominal:                 # frames missing: variable rate
                 self.variable_rate = True
-                self._begin = float(meta.begin_stream_seconds)
                 self.fps = nominal
-                self._frames = max(1, round((float(meta.end_stream_seconds) - self._begin) * nominal))
+                self._frames = max(1, round((float(meta.end_stream_seconds) - self.begin) * nominal))
 
     def __len__(self) -> int:
         return self._frames
@@ -302,9 +328,9 @@ class VideoReader:
                 frames, pts = torch.cat([held, frames]), torch.cat([pts.new_tensor([float("-inf")]), pts])
             # the output frames whose time (the middle of its period) comes before this chunk's last frame
             end = self._frames if start + n >= total else min(self._frames, int(
-                (float(pts[-1]) - self._begin) * self.fps + 0.5))
+                (float(pts[-1]) - self.begin) * self.fps + 0.5))
             if end > k:
-                times = self._begin + (torch.arange(k, end, dtype=torch.float64) + 0.5) / self.fps
+                times = self.begin + (torch.arange(k, end, dtype=torch.float64) + 0.5) / self.fps
                 yield frames[(torch.searchsorted(pts, times, right=True) - 1).clamp(min=0)]
                 k = end
             held = frames[-1:]

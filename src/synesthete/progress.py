@@ -19,6 +19,11 @@ def _clock(seconds: float | None) -> str:
     return "?" if seconds is None else str(timedelta(seconds=round(seconds)))
 
 
+def _amount(x: float) -> str:
+    """Steps as integers; a fraction (generate's seconds of a short clip) with one decimal, not rounded to 0."""
+    return f"{x:.0f}" if float(x).is_integer() else f"{x:.1f}"
+
+
 class Progress(rich_progress.Progress):
     def __init__(self, *columns, log_every: float = 30.0, disable: bool = False, **kwargs):
         console = kwargs.get("console") or get_console()
@@ -38,7 +43,7 @@ class Progress(rich_progress.Progress):
 
     def line(self, task: rich_progress.Task) -> str:
         """`vae 600/2200 (27%) · loss 0.1044 · 120.9 clips/s · 0:01:05 elapsed, 0:02:55 left`."""
-        done = f"{task.completed:.0f}" + (f"/{task.total:.0f} ({task.percentage:.0f}%)" if task.total else "")
+        done = _amount(task.completed) + (f"/{_amount(task.total)} ({task.percentage:.0f}%)" if task.total else "")
         fields = [str(v) for v in task.fields.values() if str(v)]
         left = "" if task.finished else f", {_clock(task.time_remaining)} left"
         return " · ".join([f"{task.description} {done}", *fields, f"{_clock(task.elapsed)} elapsed{left}"])

@@ -29,18 +29,21 @@ def eval_video(video: str | Path, audio: str | Path | None = None, max_side: int
     from synesthete.eval.av_align import audio_onset_times, av_align, gray_flow_magnitude, grayscale
     from synesthete.eval.beat_sync import beat_sync_signals, luma_increase
     from synesthete.eval.sync_scorer import ScorerFrames
-    from synesthete.media import MediaError, VideoReader, read_audio
+    from synesthete.media import MediaError, VideoReader, read_audio, read_audio_on_clock
 
     reader = VideoReader(video, max_side or None)
     if len(reader) == 0:
         raise MediaError(f"{video} has no video frames")
+    audio_start = None                          # a separate audio file starts with the first frame
     if audio is not None:
         wave, sr = read_audio(audio)
     else:
         try:
-            wave, sr = read_audio(video, mono=False)
+            wave, sr, audio_start = read_audio_on_clock(video, reader.begin, mono=False)
         except MediaError:
             raise MediaError(f"{video} has no audio track (give one with --audio)") from None
+        if wave.shape[1] == 0:
+            raise MediaError(f"{video}: its audio track ends before its first video frame")
         wave = wave.mean(0, keepdim=True)
     fps = reader.fps
     picked = ScorerFrames(fps, scorer[0]) if scorer is not None else None
@@ -66,6 +69,8 @@ def eval_video(video: str | Path, audio: str | Path | None = None, max_side: int
         "frames": len(mag),
         "frame_size": list(reader.size),
         "seconds": len(mag) / fps,
+        # by the container's timestamps, lined up before scoring as a player does (null with --audio)
+        "audio_start_ms": None if audio_start is None else round(1000 * audio_start, 3),
         "audio_onsets": int(len(onsets)),
         # librosa's tempo prior answers 120 bpm for silence: no onsets, no tempo
         "tempo_bpm": float(librosa.feature.tempo(y=wave.reshape(-1).numpy(), sr=sr)[0]) if len(onsets) else None,
