@@ -279,8 +279,8 @@ def _strict_json(text: str):
 
 def test_eval_video_cli_scores_any_mp4_as_strict_json(clicks, tmp_path, capsys, monkeypatch):
     """`synesthete eval --video`: a synced mp4 scores high, the same 4 frames late low, a silent
-    track gives null (not NaN) where there is nothing to score, a video without audio is one line.
-    The learned sync scorer's figures come with it (an untrained stand-in here: its accuracy is
+    track gives null (not NaN) where there is nothing to score, a video without audio is one line,
+    said before the sync scorer is loaded (or trained, minutes). The learned sync scorer's figures come with it (an untrained stand-in here: its accuracy is
     tested in test_eval_nets.py), and not with --no-nets."""
     from synesthete.cli import main as cli_main
     from synesthete.eval import sync_scorer as ss
@@ -322,6 +322,7 @@ def test_eval_video_cli_scores_any_mp4_as_strict_json(clicks, tmp_path, capsys, 
     assert cli_main(["eval", "--video", str(tmp_path / "mute.mp4")]) == 2
     err = capsys.readouterr().err.strip()
     assert "no audio track" in err and "\n" not in err
+    assert len(loaded) == 3                             # a file it cannot score never waits on the scorer
 
 
 def test_eval_video_reads_large_frames_at_256_px(tmp_path, capsys):
@@ -348,7 +349,7 @@ def test_eval_video_reads_a_chunk_at_a_time_with_the_figures_of_the_whole(clicks
     runs = []
     for chunk in (T, 7, 1):                                              # frames per chunk
         monkeypatch.setattr(video_file, "CHUNK_BYTES", chunk * 3 * SIZE * SIZE)
-        runs.append(video_file.eval_video(tmp_path / "synced.mp4", scorer=scorer))
+        runs.append(video_file.eval_video(tmp_path / "synced.mp4", load_scorer=lambda: scorer))
     assert runs[0] == runs[1] == runs[2]
     whole = read_av(tmp_path / "synced.mp4")
     wave = whole.audio.mean(0, keepdim=True)

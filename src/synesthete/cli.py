@@ -364,14 +364,15 @@ def _eval_video(args: argparse.Namespace) -> dict:
     and confidence (trained once if not cached) unless --no-nets."""
     from synesthete.eval.video_file import eval_video
 
-    scorer = None
+    load_scorer = None
     if args.nets is not False:
         from synesthete.config import EvalConfig
         from synesthete.device import pick_device
         from synesthete.eval.sync_scorer import load_or_train_sync_scorer
 
-        scorer = load_or_train_sync_scorer(Path(args.nets_dir or EvalConfig().nets_dir), device=pick_device(args.device))
-    return eval_video(args.video, args.audio, EVAL_VIDEO_SIDE if args.max_side is None else args.max_side, scorer)
+        def load_scorer():
+            return load_or_train_sync_scorer(Path(args.nets_dir or EvalConfig().nets_dir), device=pick_device(args.device))
+    return eval_video(args.video, args.audio, EVAL_VIDEO_SIDE if args.max_side is None else args.max_side, load_scorer)
 
 
 # --- the table ----------------------------------------------------------------------------

@@ -8,6 +8,7 @@ this way, of which 1.1 GB is the libraries and the sync scorer (README, Evaluati
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Callable
 
 EVAL_VIDEO_SIDE = 256
 """Larger frames are read at this short side (`--max-side`). Farneback's window and pyramid are fixed
@@ -19,10 +20,11 @@ CHUNK_BYTES = 1 << 25
 
 
 def eval_video(video: str | Path, audio: str | Path | None = None, max_side: int = EVAL_VIDEO_SIDE,
-               scorer: tuple | None = None) -> dict:
+               load_scorer: Callable[[], tuple] | None = None) -> dict:
     """AV-Align, onset-sync F1 and offset of a video against its own (or the given) audio track, and,
-    with `scorer` = (SyncScorer, its stats) from `load_or_train_sync_scorer`, the learned sync
-    scorer's offset and confidence. Raises MediaError for a file without the streams it needs."""
+    with `load_scorer` returning (SyncScorer, its stats), e.g. `load_or_train_sync_scorer`, the learned
+    sync scorer's offset and confidence. Raises MediaError for a file without the streams it needs,
+    before `load_scorer` is called: training the scorer takes minutes, a bad file a second."""
     import librosa
     import numpy as np
 
@@ -46,6 +48,7 @@ def eval_video(video: str | Path, audio: str | Path | None = None, max_side: int
             raise MediaError(f"{video}: its audio track ends before its first video frame")
         wave = wave.mean(0, keepdim=True)
     fps = reader.fps
+    scorer = load_scorer() if load_scorer is not None else None
     picked = ScorerFrames(fps, scorer[0]) if scorer is not None else None
     motion, luma, previous = [], [], None
     for chunk in reader.chunks(max(1, CHUNK_BYTES // (3 * reader.size[0] * reader.size[1]))):
