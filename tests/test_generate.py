@@ -140,6 +140,19 @@ def test_audio_track_of_a_video_file(tiny_run, tmp_path):
     assert read_av(tmp_path / "o.mp4").video.shape[0] == math.ceil(samples / 1000)
 
 
+def test_audio_whose_header_has_no_duration(tiny_run, tmp_path, monkeypatch):
+    """A FLAC written to a pipe holds no length in its header: on a terminal the bar counts seconds
+    without a total (its column had formatted the missing total and raised), and the video is whole."""
+    src = tmp_path / "piped.flac"
+    with open(src, "wb") as f:
+        subprocess.run(["ffmpeg", "-loglevel", "error", "-f", "lavfi", "-i", "sine=frequency=330:duration=1.3",
+                        "-f", "flac", "-"], stdout=f, check=True)
+    assert AudioReader(src).duration_hint is None
+    monkeypatch.setenv("TTY_COMPATIBLE", "1")                   # rich draws its bar as on a terminal
+    assert generate(tiny_run, tmp_path, "--audio", str(src)) == 0
+    assert read_av(tmp_path / "o.mp4").video.shape[0] == math.ceil(1.3 * 16)
+
+
 def test_twenty_seconds_exact_frames_and_both_streams(tiny_run, tmp_path):
     src = tone(tmp_path / "song.wav", seconds=20.03, rate=22050, channels=1)
     assert generate(tiny_run, tmp_path, "--audio", str(src), "--steps", "1") == 0

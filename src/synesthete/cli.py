@@ -168,7 +168,7 @@ def cmd_generate(args: argparse.Namespace) -> None:
     from synesthete.infer.generate import Silence
     from synesthete.infer.render import render_stream
     from synesthete.media import AudioReader
-    from synesthete.progress import Progress
+    from synesthete.progress import Progress, SecondsColumn
 
     _check_generate_args(args)
     gen = VideoGenerator.from_run(Path(args.run), pick_device(args.device))
@@ -187,7 +187,7 @@ def cmd_generate(args: argparse.Namespace) -> None:
         source, seconds, mux = Silence(round(args.duration * d.sample_rate)), args.duration, {}
     out = Path(args.out)
     fps = args.fps or d.fps
-    columns = [TextColumn("generate"), BarColumn(), TextColumn("{task.completed:.1f}/{task.total:.1f} s"),
+    columns = [TextColumn("generate"), BarColumn(), SecondsColumn(),
                TextColumn("{task.fields[rtf]}"), TimeElapsedColumn(), TextColumn("eta"), TimeRemainingColumn()]
     t0 = time.perf_counter()
     with Progress(*columns, console=_console(), transient=True) as bar:
@@ -196,13 +196,15 @@ def cmd_generate(args: argparse.Namespace) -> None:
         def advance(frames: int) -> None:
             done = bar.tasks[0].completed + frames / d.fps
             rtf = done / max(time.perf_counter() - t0, 1e-9)
-            bar.update(task, completed=done, total=max(seconds or 0.0, done), rtf=f"{rtf:.2f}x real time")
+            total = None if seconds is None else max(seconds, done)     # None: a header without a duration
+            bar.update(task, completed=done, total=total, rtf=f"{rtf:.2f}x real time")
 
         result = render_stream(gen, source, out, **mux, size=args.size, fps=fps, seed=args.seed,
                                steps=args.steps, guidance=args.guidance, sampler=args.sampler,
                                drop_audio=args.audio is None, overlap=args.overlap,
                                keep_seconds=30.0 if args.sheet else 0.0, on_frames=advance,
                                visualizer=args.visualizer)
+        bar.update(task, total=bar.tasks[0].completed)     # done, where the header's length was off or missing
     wall = time.perf_counter() - t0
     if args.sheet:
         from synesthete.contact_sheet import contact_sheet

@@ -13,6 +13,7 @@ from datetime import timedelta
 
 from rich import get_console
 from rich import progress as rich_progress
+from rich.text import Text
 
 
 def _clock(seconds: float | None) -> str:
@@ -22,6 +23,15 @@ def _clock(seconds: float | None) -> str:
 def _amount(x: float) -> str:
     """Steps as integers; a fraction (generate's seconds of a short clip) with one decimal, not rounded to 0."""
     return f"{x:.0f}" if float(x).is_integer() else f"{x:.1f}"
+
+
+class SecondsColumn(rich_progress.ProgressColumn):
+    """`1.5/3.0 s` on a bar counting seconds (generate), or `1.5 s` while the total is unknown: audio
+    whose header holds no duration, as a FLAC written to a pipe."""
+
+    def render(self, task: rich_progress.Task) -> Text:
+        total = "" if task.total is None else f"/{task.total:.1f}"
+        return Text(f"{task.completed:.1f}{total} s")
 
 
 class Progress(rich_progress.Progress):
