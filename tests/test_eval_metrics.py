@@ -280,8 +280,9 @@ def _strict_json(text: str):
 def test_eval_video_cli_scores_any_mp4_as_strict_json(clicks, tmp_path, capsys, monkeypatch):
     """`synesthete eval --video`: a synced mp4 scores high, the same 4 frames late low, a silent
     track gives null (not NaN) where there is nothing to score, a video without audio is one line,
-    said before the sync scorer is loaded (or trained, minutes). The learned sync scorer's figures come with it (an untrained stand-in here: its accuracy is
-    tested in test_eval_nets.py), and not with --no-nets."""
+    said before the sync scorer is loaded (or trained, minutes). The learned sync scorer's figures
+    come with it (an untrained stand-in here: its accuracy is tested in test_eval_nets.py), and not
+    with --no-nets."""
     from synesthete.cli import main as cli_main
     from synesthete.eval import sync_scorer as ss
     from synesthete.media import write_av
