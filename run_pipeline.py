@@ -11,6 +11,8 @@ and output_test.mp4 (+ output_test.png) in the current folder.
 from __future__ import annotations
 
 import argparse
+import contextlib
+import os
 import sys
 import time
 from pathlib import Path
@@ -20,7 +22,7 @@ from rich.console import Console
 from rich.table import Table
 
 from synesthete.cli import report_errors
-from synesthete.config import ConfigError, load_config
+from synesthete.config import Config, ConfigError, load_config
 from synesthete.data import ProceduralAVDataset, check_visualizers
 from synesthete.device import pick_device
 from synesthete.eval.pulse import pulse_stats
@@ -30,6 +32,7 @@ from synesthete.media import check_mp4_target
 from synesthete.train.checkpoint import latest_checkpoint
 from synesthete.train.curves import CurvesError, plot_curves
 from synesthete.train.metrics_file import last_validation
+from synesthete.train.run_lock import hold_run
 from synesthete.train.stages import STAGES
 
 console = Console(stderr=True)
@@ -94,9 +97,15 @@ def run(args: argparse.Namespace) -> None:
 
     run_dir = Path("runs") / cfg.name
     run_dir.mkdir(parents=True, exist_ok=True)
-    (run_dir / "config.yaml").write_text(yaml.safe_dump(cfg.to_dict(), sort_keys=False))
-    console.rule(f"[bold]Synesthete · preset {preset} · {device.type} · run {run_dir}")
+    # under torchrun only rank 0 holds the run; the other ranks train beside it
+    with hold_run(run_dir) if os.environ.get("RANK", "0") == "0" else contextlib.nullcontext():
+        (run_dir / "config.yaml").write_text(yaml.safe_dump(cfg.to_dict(), sort_keys=False))
+        console.rule(f"[bold]Synesthete · preset {preset} · {device.type} · run {run_dir}")
+        train_and_render(cfg, run_dir, device, stages, out, evaluate_after=not args.no_eval)
 
+
+def train_and_render(cfg: Config, run_dir: Path, device, stages: list[str], out: Path, evaluate_after: bool) -> None:
+    """The stages in order, then output_test.mp4 from validation song 0 and (evaluate_after) the evaluation."""
     timings: dict[str, float] = {}
     t_all = time.perf_counter()
     for stage in stages:
@@ -139,7 +148,7 @@ def run(args: argparse.Namespace) -> None:
     table.add_row("contact sheet", str(out.with_suffix(".png")))
     console.print(table)
 
-    if not args.no_eval:
+    if evaluate_after:
         evaluate(run_dir, device)
         console.print(f"total with evaluation: {minutes(time.perf_counter() - t_all)}")
 

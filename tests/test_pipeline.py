@@ -94,6 +94,35 @@ def test_incompatible_config_is_one_line(tiny_run, monkeypatch, capsys):
     assert not (tiny_run / "x.mp4").exists()
 
 
+def test_a_run_another_live_process_holds_is_one_line_and_left_alone(tiny_run, monkeypatch, capsys):
+    """A second run_pipeline.py on a run folder in use stops at once, naming the holder and writing
+    nothing (not even its config); the lock dies with the process that held it."""
+    import subprocess
+    import sys
+
+    from synesthete.train.run_lock import hold_run
+
+    monkeypatch.chdir(tiny_run)
+    run_dir = tiny_run / "runs" / "tiny"
+    config_before = (run_dir / "config.yaml").read_text()
+    hold = "import sys, time\nfrom synesthete.train.run_lock import hold_run\n" \
+           "with hold_run(sys.argv[1]):\n    print('held', flush=True)\n    time.sleep(120)"
+    holder = subprocess.Popen([sys.executable, "-c", hold, str(run_dir)], stdout=subprocess.PIPE, text=True)
+    try:
+        assert holder.stdout.readline().strip() == "held"
+        rc = run_pipeline.main(["--name", "tiny", "--out", "busy.mp4", *TINY, "dit.train.steps=5"])
+        err = capsys.readouterr().err.strip().splitlines()
+        assert rc == 2 and len(err) == 1
+        assert f"runs/tiny is in use by process {holder.pid} (since " in err[0] and "another --name" in err[0]
+        assert (run_dir / "config.yaml").read_text() == config_before
+        assert not (tiny_run / "busy.mp4").exists() and not (run_dir / "dit" / "step_000005").exists()
+    finally:
+        holder.kill()
+        holder.wait()
+    with hold_run(run_dir):   # killed, not finished: the system freed its lock
+        pass
+
+
 def test_generation_is_deterministic_and_the_right_length(tiny_run):
     gen = VideoGenerator.from_run(tiny_run / "runs" / "tiny", torch.device("cpu"))
     audio = torch.randn(1, 16000 + 300) * 0.1                         # 1.02 s at 16 kHz, 16 fps

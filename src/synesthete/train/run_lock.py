@@ -1,0 +1,53 @@
+"""One process trains a run folder at a time.
+
+Two `run_pipeline.py` on the same run (a second terminal, a forgotten `nohup`) would resume from
+the same checkpoint, race on its temp folders and prune each other's steps. `hold_run` takes an
+advisory lock on `RUN/.lock` (flock: the system frees it when the process dies, so a killed run
+never leaves a stale lock) and a second process stops at once with one line naming the first.
+Where flock is missing (Windows) runs go unguarded.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import time
+from pathlib import Path
+from typing import Iterator
+
+try:
+    import fcntl
+except ImportError:  # pragma: no cover - Windows
+    fcntl = None  # type: ignore[assignment]
+
+LOCK_NAME = ".lock"
+
+
+class RunBusyError(RuntimeError):
+    """Another live process holds the run folder."""
+
+
+@contextlib.contextmanager
+def hold_run(run_dir: Path) -> Iterator[None]:
+    """Hold `run_dir` for the duration of the block, or raise RunBusyError naming the holder."""
+    run_dir = Path(run_dir)
+    run_dir.mkdir(parents=True, exist_ok=True)
+    if fcntl is None:  # pragma: no cover - Windows
+        yield
+        return
+    with open(run_dir / LOCK_NAME, "a+") as f:
+        try:
+            fcntl.flock(f, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            f.seek(0)
+            holder = f.read().strip() or "another process"
+            raise RunBusyError(f"{run_dir} is in use by {holder}: wait for it to finish, or give this "
+                               f"run another --name") from None
+        f.truncate(0)
+        f.write(f"process {os.getpid()} (since {time.strftime('%Y-%m-%d %H:%M')})")
+        f.flush()
+        try:
+            yield
+        finally:
+            f.truncate(0)
+            fcntl.flock(f, fcntl.LOCK_UN)
