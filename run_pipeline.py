@@ -99,9 +99,15 @@ def run(args: argparse.Namespace) -> None:
     run_dir.mkdir(parents=True, exist_ok=True)
     # under torchrun only rank 0 holds the run; the other ranks train beside it
     with hold_run(run_dir) if os.environ.get("RANK", "0") == "0" else contextlib.nullcontext():
-        (run_dir / "config.yaml").write_text(yaml.safe_dump(cfg.to_dict(), sort_keys=False))
+        if not (run_dir / "config.yaml").exists():
+            write_config(cfg, run_dir)
         console.rule(f"[bold]Synesthete · preset {preset} · {device.type} · run {run_dir}")
         train_and_render(cfg, run_dir, device, stages, out, evaluate_after=not args.no_eval)
+
+
+def write_config(cfg: Config, run_dir: Path) -> None:
+    """RUN/config.yaml, what `synesthete runs` reads a run's preset and sampling from."""
+    (run_dir / "config.yaml").write_text(yaml.safe_dump(cfg.to_dict(), sort_keys=False))
 
 
 def train_and_render(cfg: Config, run_dir: Path, device, stages: list[str], out: Path, evaluate_after: bool) -> None:
@@ -112,6 +118,7 @@ def train_and_render(cfg: Config, run_dir: Path, device, stages: list[str], out:
         t0 = time.perf_counter()
         STAGES[stage](cfg, run_dir, device, console=console)
         timings[stage] = time.perf_counter() - t0
+    write_config(cfg, run_dir)   # only now: a config the run's checkpoints refuse leaves the old one
 
     table = Table(title=f"Synesthete run {run_dir}")
     table.add_column("what")

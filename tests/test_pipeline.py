@@ -88,10 +88,12 @@ def test_finished_stages_are_skipped(tiny_run, monkeypatch, capsys):
 
 def test_incompatible_config_is_one_line(tiny_run, monkeypatch, capsys):
     monkeypatch.chdir(tiny_run)
+    config_before = (tiny_run / "runs" / "tiny" / "config.yaml").read_text()
     rc = run_pipeline.main(["--name", "tiny", "--out", "x.mp4", *TINY, "vae.latent_channels=4"])
     err = capsys.readouterr().err.strip().splitlines()[-1]
     assert rc == 2 and "incompatible config: vae.latent_channels (8 in checkpoint vs 4 now)" in err
     assert not (tiny_run / "x.mp4").exists()
+    assert (tiny_run / "runs" / "tiny" / "config.yaml").read_text() == config_before  # the run's, kept
 
 
 def test_a_run_another_live_process_holds_is_one_line_and_left_alone(tiny_run, monkeypatch, capsys):
