@@ -77,6 +77,19 @@ def test_runs_table_shows_progress_and_headline(runs):
     assert "| half | standard | 60 ✓ | 40/100 | – | – | – |" in half
 
 
+def test_a_run_being_trained_is_marked(runs):
+    import os
+
+    from synesthete.train.run_lock import hold_run
+
+    with hold_run(runs / "half"):
+        s = run_status(runs / "half")
+        assert s["in_use_by"].startswith(f"process {os.getpid()} (since ")
+        assert "| half (training now) | standard |" in runs_table([s])
+    assert run_status(runs / "half")["in_use_by"] is None                 # released
+    assert run_status(runs / "done")["in_use_by"] is None                 # never held: no .lock
+
+
 def test_a_damaged_checkpoint_is_named_not_fatal(runs):
     (runs / "half" / "dit" / "step_000040" / "state.json").write_text("{not json")
     assert "| damaged |" in runs_table([run_status(runs / "half")])

@@ -3,7 +3,8 @@
 Two `run_pipeline.py` on the same run (a second terminal, a forgotten `nohup`) would resume from
 the same checkpoint, race on its temp folders and prune each other's steps. `hold_run` takes an
 advisory lock on `RUN/.lock` (flock: the system frees it when the process dies, so a killed run
-never leaves a stale lock) and a second process stops at once with one line naming the first.
+never leaves a stale lock) and a second process stops at once with one line naming the first;
+`holder` tells `synesthete runs` which runs are being trained now.
 Where flock is missing (Windows) runs go unguarded.
 """
 
@@ -36,13 +37,17 @@ def hold_run(run_dir: Path) -> Iterator[None]:
         yield
         return
     with open(run_dir / LOCK_NAME, "a+") as f:
-        try:
-            fcntl.flock(f, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            f.seek(0)
-            holder = f.read().strip() or "another process"
-            raise RunBusyError(f"{run_dir} is in use by {holder}: wait for it to finish, or give this "
-                               f"run another --name") from None
+        for attempt in range(3):  # `holder` probing at this instant holds the lock for microseconds
+            try:
+                fcntl.flock(f, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                break
+            except BlockingIOError:
+                if attempt == 2:
+                    f.seek(0)
+                    who = f.read().strip() or "another process"
+                    raise RunBusyError(f"{run_dir} is in use by {who}: wait for it to finish, or give "
+                                       f"this run another --name") from None
+                time.sleep(0.05)
         f.truncate(0)
         f.write(f"process {os.getpid()} (since {time.strftime('%Y-%m-%d %H:%M')})")
         f.flush()
@@ -51,3 +56,17 @@ def hold_run(run_dir: Path) -> Iterator[None]:
         finally:
             f.truncate(0)
             fcntl.flock(f, fcntl.LOCK_UN)
+
+
+def holder(run_dir: Path) -> str | None:
+    """Who holds `run_dir` now ("process 123 (since ...)"), or None when no live process does."""
+    path = Path(run_dir) / LOCK_NAME
+    if fcntl is None or not path.is_file():  # pragma: no cover - Windows
+        return None
+    with open(path) as f:
+        try:
+            fcntl.flock(f, fcntl.LOCK_SH | fcntl.LOCK_NB)
+        except BlockingIOError:
+            return f.read().strip() or "another process"
+        fcntl.flock(f, fcntl.LOCK_UN)
+    return None

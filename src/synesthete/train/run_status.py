@@ -19,6 +19,7 @@ from synesthete.config import SampleConfig
 from synesthete.eval.compare import CompareError, load_metrics
 from synesthete.train.checkpoint import CheckpointError, latest_checkpoint, read_state
 from synesthete.train.metrics_file import last_validation
+from synesthete.train.run_lock import holder
 
 STAGE_NAMES = ("vae", "dit", "regression")
 
@@ -101,7 +102,7 @@ def run_status(run_dir: Path) -> dict[str, Any]:
     files = [run_dir / "config.yaml", run_dir / "metrics.jsonl", *run_dir.glob("*/metrics.json")]
     updated = max((f.stat().st_mtime for f in files if f.is_file()), default=run_dir.stat().st_mtime)
     return {
-        "run": str(run_dir), "preset": cfg.get("preset"),
+        "run": str(run_dir), "preset": cfg.get("preset"), "in_use_by": holder(run_dir),
         "updated": datetime.fromtimestamp(updated, timezone.utc).strftime("%Y-%m-%d %H:%M"),
         "stages": {s: stage_progress(run_dir, s) for s in STAGE_NAMES},
         "vae_psnr": last_validation(run_dir, "vae").get("val_psnr"),
@@ -138,7 +139,7 @@ def runs_table(runs: list[dict[str, Any]]) -> str:
         e = r["eval"] or {}
         scored = f"{e['folder']} ({'; '.join([str(e['songs']), *e['sampling']])})" if e else "–"
         rows.append(" | ".join([
-            f"| {Path(r['run']).name}", r["preset"] or "–", *(_stage_cell(r["stages"][s]) for s in STAGE_NAMES),
+            f"| {Path(r['run']).name}{' (training now)' if r.get('in_use_by') else ''}", r["preset"] or "–", *(_stage_cell(r["stages"][s]) for s in STAGE_NAMES),
             _num(r["vae_psnr"], ".2f"), scored,
             f"{_num(e.get('av_align'))} ({_num(e.get('av_align_truth'))})" if e else "–",
             f"{_num(e.get('beat_f1'))} ({_num(e.get('beat_f1_truth'))})" if e else "–",
