@@ -11,7 +11,7 @@ and output_test.mp4 (+ output_test.png) in the current folder.
 from __future__ import annotations
 
 import argparse
-import contextlib
+import math
 import os
 import sys
 import time
@@ -56,6 +56,13 @@ def minutes(secs: float) -> str:
     return f"{secs:.0f} s" if secs < 60 else f"{secs / 60:.1f} min"
 
 
+def pulse_cell(pulse: dict[str, float]) -> str:
+    """`on kick / between = ratio`, or why there is none (a clip too short to hold a kick and a gap)."""
+    if not all(math.isfinite(pulse[k]) for k in ("on_kick", "between", "ratio")):
+        return "– (no kick with frames between in the clip)"
+    return f"{pulse['on_kick']:.1f} / {pulse['between']:.1f} = {pulse['ratio']:.2f}x"
+
+
 def training_curves(run_dir: Path) -> Path | None:
     """RUN/curves.png from metrics.jsonl, or None while no stage has logged anything."""
     try:
@@ -97,8 +104,13 @@ def run(args: argparse.Namespace) -> None:
 
     run_dir = Path("runs") / cfg.name
     run_dir.mkdir(parents=True, exist_ok=True)
-    # under torchrun only rank 0 holds the run; the other ranks train beside it
-    with hold_run(run_dir) if os.environ.get("RANK", "0") == "0" else contextlib.nullcontext():
+    if os.environ.get("RANK", "0") != "0":
+        # another rank under torchrun: it trains beside rank 0, which holds the run, writes its files,
+        # renders the video and evaluates (each a one-process job)
+        for stage in stages:
+            STAGES[stage](cfg, run_dir, device, console=console)
+        return
+    with hold_run(run_dir):
         if not (run_dir / "config.yaml").exists():
             write_config(cfg, run_dir)
         console.rule(f"[bold]Synesthete · preset {preset} · {device.type} · run {run_dir}")
@@ -147,10 +159,8 @@ def train_and_render(cfg: Config, run_dir: Path, device, stages: list[str], out:
     fps = cfg.data.fps
     model_pulse = pulse_stats(video, clip["events"]["kick"], fps)
     truth_pulse = pulse_stats(clip["video"], clip["events"]["kick"], fps)
-    table.add_row("beat pulse · generated (change on kick / between)",
-                  f"{model_pulse['on_kick']:.1f} / {model_pulse['between']:.1f} = {model_pulse['ratio']:.2f}x")
-    table.add_row("beat pulse · ground truth",
-                  f"{truth_pulse['on_kick']:.1f} / {truth_pulse['between']:.1f} = {truth_pulse['ratio']:.2f}x")
+    table.add_row("beat pulse · generated (change on kick / between)", pulse_cell(model_pulse))
+    table.add_row("beat pulse · ground truth", pulse_cell(truth_pulse))
     table.add_row("video", str(out))
     table.add_row("contact sheet", str(out.with_suffix(".png")))
     console.print(table)

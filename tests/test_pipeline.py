@@ -86,6 +86,13 @@ def test_finished_stages_are_skipped(tiny_run, monkeypatch, capsys):
     assert header.rstrip().endswith("| static |")  # the headline table's rows are never wrapped
 
 
+def test_the_beat_pulse_row_says_why_a_clip_has_none():
+    nan = float("nan")
+    assert run_pipeline.pulse_cell({"on_kick": 12.0, "between": 4.0, "ratio": 3.0}) == "12.0 / 4.0 = 3.00x"
+    assert run_pipeline.pulse_cell({"on_kick": nan, "between": nan, "ratio": nan}) == \
+        "– (no kick with frames between in the clip)"      # not "nan / nan = nanx"
+
+
 def test_incompatible_config_is_one_line(tiny_run, monkeypatch, capsys):
     monkeypatch.chdir(tiny_run)
     config_before = (tiny_run / "runs" / "tiny" / "config.yaml").read_text()
@@ -123,6 +130,21 @@ def test_a_run_another_live_process_holds_is_one_line_and_left_alone(tiny_run, m
         holder.wait()
     with hold_run(run_dir):   # killed, not finished: the system freed its lock
         pass
+
+
+def test_another_torchrun_rank_trains_beside_the_holder_and_writes_nothing_else(tiny_run, monkeypatch):
+    """Under torchrun, ranks other than 0 join the training stages only: rank 0 holds the run and is
+    the one process to render the video and evaluate."""
+    from synesthete.train.run_lock import hold_run
+
+    monkeypatch.chdir(tiny_run)
+    monkeypatch.setenv("RANK", "1")
+    run_dir = tiny_run / "runs" / "tiny"
+    before = sorted(p.relative_to(run_dir) for p in run_dir.rglob("*"))
+    with hold_run(run_dir):      # rank 0, busy with the run
+        assert run_pipeline.main(["--name", "tiny", "--out", "rank1.mp4", *TINY]) == 0
+    assert not (tiny_run / "rank1.mp4").exists()
+    assert sorted(p.relative_to(run_dir) for p in run_dir.rglob("*")) == before
 
 
 def test_generation_is_deterministic_and_the_right_length(tiny_run):
