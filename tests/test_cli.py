@@ -112,6 +112,21 @@ def test_bench_bad_numbers_are_one_line(argv, text, capsys):
     assert err.count("\n") == 1 and text in err
 
 
+def test_a_file_where_an_output_folder_goes_is_one_line(tmp_path, monkeypatch, capsys):
+    """An operating system's refusal reads `path: reason`, not Python's `[Errno 20] ...` traceback."""
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "runs").mkdir()
+    for a_file in (tmp_path / "a_file", tmp_path / "runs" / "a_file"):
+        a_file.write_text("not a folder")
+    assert cli_main(["preview", "--n", "1", "--out", "a_file/preview"]) == 2
+    assert capsys.readouterr().err == "synesthete preview: error: a_file/preview: Not a directory\n"
+    assert run_pipeline.main(["--name", "a_file/run", "--stages", "vae"]) == 2
+    assert capsys.readouterr().err == "run_pipeline: error: runs/a_file/run: Not a directory\n"
+    assert cli_main(["generate", "--duration", "1", "--out", "a_file/x.mp4"]) == 2
+    assert capsys.readouterr().err == ("synesthete generate: error: cannot write a_file/x.mp4: "
+                                       "folder a_file is a file, not a folder\n")
+
+
 @pytest.mark.parametrize("out, text", [
     ("o.avi", "the output must be an .mp4 file"),
     ("no/such/dir/o.mp4", "does not exist"),

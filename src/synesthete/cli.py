@@ -499,10 +499,19 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _one_line(e: BaseException) -> str:
+    """The message; for an operating system error `path: reason` ("out/x: Not a directory") rather
+    than Python's `[Errno 20] Not a directory: 'out/x'`."""
+    if isinstance(e, OSError) and e.strerror and e.filename is not None:
+        return f"{e.filename}: {e.strerror}"
+    return str(e)
+
+
 def report_errors(prog: str, func: Callable[[], object], *, debug: bool | None = None,
                   also: tuple[type[BaseException], ...] = (), interrupted: str = "interrupted") -> int:
-    """Run func; bad input (a config, usage, media or checkpoint error, a missing file, or `also`) ends
-    as one line `prog: error: ...` on stderr and exit code 2, Ctrl-C as one line and 130.
+    """Run func; bad input (a config, usage, media or checkpoint error, a file or folder that cannot be
+    read or written, or `also`) ends as one line `prog: error: ...` on stderr and exit code 2, Ctrl-C
+    as one line and 130.
 
     The one place front ends (`synesthete`, run_pipeline.py, the scripts) turn errors into lines.
     With debug (default: the environment variable SYNESTHETE_DEBUG is set) the traceback shows.
@@ -515,10 +524,10 @@ def report_errors(prog: str, func: Callable[[], object], *, debug: bool | None =
     debug = bool(os.environ.get("SYNESTHETE_DEBUG")) if debug is None else debug
     try:
         func()
-    except (ConfigError, UsageError, MediaError, CheckpointError, FileNotFoundError, *also) as e:
+    except (ConfigError, UsageError, MediaError, CheckpointError, OSError, *also) as e:
         if debug:
             raise
-        print(f"{prog}: error: {e}", file=sys.stderr)
+        print(f"{prog}: error: {_one_line(e)}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         if debug:

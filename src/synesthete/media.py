@@ -34,7 +34,8 @@ def check_mp4_target(path: str | Path) -> Path:
     if path.suffix.lower() != ".mp4":
         raise MediaError(f"cannot write {path}: the output must be an .mp4 file")
     if not path.parent.is_dir():
-        raise MediaError(f"cannot write {path}: folder {path.parent} does not exist")
+        what = "is a file, not a folder" if path.parent.exists() else "does not exist"
+        raise MediaError(f"cannot write {path}: folder {path.parent} {what}")
     if not os.access(path.parent, os.W_OK):
         raise MediaError(f"cannot write {path}: folder {path.parent} is not writable")
     if path.is_dir():
