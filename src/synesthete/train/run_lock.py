@@ -63,10 +63,13 @@ def holder(run_dir: Path) -> str | None:
     path = Path(run_dir) / LOCK_NAME
     if fcntl is None or not path.is_file():  # pragma: no cover - Windows
         return None
-    with open(path) as f:
-        try:
-            fcntl.flock(f, fcntl.LOCK_SH | fcntl.LOCK_NB)
-        except BlockingIOError:
-            return f.read().strip() or "another process"
-        fcntl.flock(f, fcntl.LOCK_UN)
+    try:
+        with open(path) as f:
+            try:
+                fcntl.flock(f, fcntl.LOCK_SH | fcntl.LOCK_NB)
+            except BlockingIOError:
+                return f.read().strip() or "another process"
+            fcntl.flock(f, fcntl.LOCK_UN)
+    except OSError:  # an unreadable lock file: a listing goes on without the mark
+        return None
     return None

@@ -139,7 +139,8 @@ def runs_table(runs: list[dict[str, Any]]) -> str:
         e = r["eval"] or {}
         scored = f"{e['folder']} ({'; '.join([str(e['songs']), *e['sampling']])})" if e else "–"
         rows.append(" | ".join([
-            f"| {Path(r['run']).name}{' (training now)' if r.get('in_use_by') else ''}", r["preset"] or "–", *(_stage_cell(r["stages"][s]) for s in STAGE_NAMES),
+            f"| {Path(r['run']).name}{' (training now)' if r.get('in_use_by') else ''}", r["preset"] or "–",
+            *(_stage_cell(r["stages"][s]) for s in STAGE_NAMES),
             _num(r["vae_psnr"], ".2f"), scored,
             f"{_num(e.get('av_align'))} ({_num(e.get('av_align_truth'))})" if e else "–",
             f"{_num(e.get('beat_f1'))} ({_num(e.get('beat_f1_truth'))})" if e else "–",
