@@ -4,7 +4,9 @@ work, and so is a script pointed at a missing run; `generate` finds the run the 
 
 import os
 import runpy
+import signal
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -90,6 +92,21 @@ def test_report_errors(monkeypatch, capsys):
     assert report_errors("tool", fail(KeyboardInterrupt()), debug=False, interrupted="stopped") == 130
     assert capsys.readouterr().err == "tool: stopped\n"
     assert report_errors("tool", fail(RuntimeError("odd")), debug=False, also=(RuntimeError,)) == 2
+    assert capsys.readouterr().err == "tool: error: odd\n"
+    before = signal.getsignal(signal.SIGTERM)
+
+    cleaned = []
+
+    def terminated():                                            # `kill`, `timeout`: unwinds as Ctrl-C does
+        try:
+            os.kill(os.getpid(), signal.SIGTERM)
+            time.sleep(10)
+        finally:                                                 # the clean-up is not cut short by a repeat
+            os.kill(os.getpid(), signal.SIGTERM)                 # (`uv run` forwarding `timeout`'s signal)
+            cleaned.append(True)
+    assert report_errors("tool", terminated, debug=False, interrupted="stopped") == 130
+    assert capsys.readouterr().err == "tool: stopped\n" and cleaned == [True]
+    assert signal.getsignal(signal.SIGTERM) is before
     with pytest.raises(ZeroDivisionError):                       # a bug is not bad input
         report_errors("tool", fail(ZeroDivisionError()), debug=False)
     monkeypatch.setenv("SYNESTHETE_DEBUG", "1")

@@ -74,6 +74,29 @@ def test_failed_write_leaves_nothing(tmp_path):
     assert list(tmp_path.iterdir()) == []
 
 
+def test_a_frame_size_ffmpeg_refuses_is_a_clear_error_and_leaves_nothing(tmp_path):
+    with pytest.raises(MediaError, match=r"cannot write .*out.mp4: FFmpeg cannot encode 100000x100000 h264 "
+                                         r"at 16 fps \(avcodec_open2 failed"):
+        with AVWriter(tmp_path / "out.mp4", height=100000, width=100000, fps=16):
+            pass
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_a_second_interrupt_during_close_still_leaves_nothing(tmp_path):
+    video, _ = _clip(frames=4)
+    with pytest.raises(KeyboardInterrupt):
+        with AVWriter(tmp_path / "out.mp4", height=64, width=64, fps=16) as w:
+            w.add_frames(video)
+            real_close = w._encoder.close
+
+            def close():                      # Ctrl-C again while the encoder flushes
+                real_close()
+                raise KeyboardInterrupt
+            w._encoder.close = close
+            raise KeyboardInterrupt
+    assert list(tmp_path.iterdir()) == []
+
+
 def test_unwritable_folder_is_a_clear_error(tmp_path):
     video, _ = _clip(frames=2)
     with pytest.raises(MediaError, match="does not exist"):

@@ -6,7 +6,10 @@ Bad input ends with one line on stderr and exit code 2 (a traceback only with --
 from __future__ import annotations
 
 import argparse
+import contextlib
+import signal
 import sys
+import threading
 from pathlib import Path
 from typing import Callable
 
@@ -507,11 +510,33 @@ def _one_line(e: BaseException) -> str:
     return str(e)
 
 
+@contextlib.contextmanager
+def _sigterm_as_interrupt():
+    """SIGTERM raises KeyboardInterrupt while the block runs (Python's default would end the process
+    without unwinding, leaving a half-written temp file); a repeat is ignored so the clean-up can finish
+    (`timeout` signals the whole process group, and `uv run` forwards the same signal again); the
+    previous handler comes back after."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    def interrupt(signum, frame):
+        signal.signal(signal.SIGTERM, signal.SIG_IGN)
+        raise KeyboardInterrupt
+
+    before = signal.signal(signal.SIGTERM, interrupt)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, before)
+
+
 def report_errors(prog: str, func: Callable[[], object], *, debug: bool | None = None,
                   also: tuple[type[BaseException], ...] = (), interrupted: str = "interrupted") -> int:
     """Run func; bad input (a config, usage, media or checkpoint error, a file or folder that cannot be
     read or written, or `also`) ends as one line `prog: error: ...` on stderr and exit code 2, Ctrl-C
-    as one line and 130.
+    as one line and 130, and so does SIGTERM (`kill`, `timeout`, a job scheduler), so that partial
+    files are cleaned up as on Ctrl-C.
 
     The one place front ends (`synesthete`, run_pipeline.py, the scripts) turn errors into lines.
     With debug (default: the environment variable SYNESTHETE_DEBUG is set) the traceback shows.
@@ -523,7 +548,8 @@ def report_errors(prog: str, func: Callable[[], object], *, debug: bool | None =
 
     debug = bool(os.environ.get("SYNESTHETE_DEBUG")) if debug is None else debug
     try:
-        func()
+        with _sigterm_as_interrupt():
+            func()
     except (ConfigError, UsageError, MediaError, CheckpointError, OSError, *also) as e:
         if debug:
             raise

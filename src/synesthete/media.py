@@ -70,6 +70,7 @@ class AVWriter:
             raise MediaError(f"cannot write {self.path}: {e.strerror}") from None
         os.close(fd)
         self._tmp = Path(tmp)
+        self._size = f"{width}x{height} h264 at {fps} fps"
         self._encoder = Encoder()
         self._video = self._encoder.add_video(
             height=height, width=width, frame_rate=fps, device="cpu",
@@ -83,7 +84,13 @@ class AVWriter:
         self._open = False
 
     def __enter__(self) -> "AVWriter":
-        self._encoder.open_file(self._tmp)
+        try:
+            self._encoder.open_file(self._tmp)
+        except RuntimeError as e:  # FFmpeg refuses the stream, e.g. a frame size beyond h264's
+            self._tmp.unlink(missing_ok=True)
+            reason = str(e).rsplit(", ", 1)[-1]   # "avcodec_open2 failed: Invalid argument"
+            raise MediaError(f"cannot write {self.path}: FFmpeg cannot encode {self._size} "
+                             f"({reason})") from None
         self._open = True
         return self
 
@@ -98,19 +105,22 @@ class AVWriter:
         self._audio.add_samples(samples.detach().to("cpu", torch.float32).clamp(-1, 1).contiguous())
 
     def __exit__(self, exc_type, exc, tb) -> None:
-        try:
-            if self._open:
-                self._encoder.close()
-        except Exception:
-            self._tmp.unlink(missing_ok=True)
+        done = False
+        try:   # the temp file goes unless renamed, even when a second Ctrl-C breaks into close()
+            try:
+                if self._open:
+                    self._encoder.close()
+            except Exception:
+                if exc_type is None:
+                    raise
+                return
             if exc_type is None:
-                raise
-            return
-        if exc_type is not None:
-            self._tmp.unlink(missing_ok=True)
-            return
-        os.chmod(self._tmp, 0o644)
-        os.replace(self._tmp, self.path)
+                os.chmod(self._tmp, 0o644)
+                os.replace(self._tmp, self.path)
+                done = True
+        finally:
+            if not done:
+                self._tmp.unlink(missing_ok=True)
 
 
 def write_av(
