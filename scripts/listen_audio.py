@@ -18,7 +18,7 @@ import torch
 
 from synesthete.audio import FEATURES, render_clip
 from synesthete.audio.analysis import log_mel
-from synesthete.cli import report_errors
+from synesthete.cli import finite_float, report_errors
 
 
 def _write_wav(path: Path, audio: torch.Tensor, sample_rate: int) -> None:
@@ -48,8 +48,8 @@ def _plot(clip, sample_rate: int, fps: int, path: Path) -> None:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2])
-    parser.add_argument("--start", type=float, default=0.0)
-    parser.add_argument("--seconds", type=float, default=30.0)
+    parser.add_argument("--start", type=finite_float, default=0.0)
+    parser.add_argument("--seconds", type=finite_float, default=30.0)
     parser.add_argument("--sample-rate", type=int, default=16000)
     parser.add_argument("--fps", type=int, default=16)
     parser.add_argument("--out", type=Path, default=Path("runs/listen"))

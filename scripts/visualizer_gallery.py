@@ -29,7 +29,7 @@ import torch
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 
-from synesthete.cli import report_errors
+from synesthete.cli import finite_float, report_errors
 from synesthete.visualizers import REGISTRY, get_visualizer  # noqa: E402
 from synesthete.visualizers.synthetic import beat_grid  # noqa: E402
 
@@ -172,10 +172,10 @@ def main() -> None:
     ap.add_argument("--names", nargs="*", default=sorted(REGISTRY))
     ap.add_argument("--size", type=int, default=128)
     ap.add_argument("--fps", type=int, default=16)
-    ap.add_argument("--tempo", type=float, default=120.0)
+    ap.add_argument("--tempo", type=finite_float, default=120.0)
     ap.add_argument("--frames", type=int, default=96)
     ap.add_argument("--seed", type=int, default=0)
-    ap.add_argument("--energy", type=float, default=0.8)
+    ap.add_argument("--energy", type=finite_float, default=0.8)
     ap.add_argument("--first", type=int, default=14, help="first frame shown")
     ap.add_argument("--songs", type=int, default=0, help="also score AV-Align on this many real clips")
     ap.add_argument("--bench", action="store_true", help="only time renders (48 frames, 1 thread)")

@@ -144,6 +144,17 @@ def test_a_file_where_an_output_folder_goes_is_one_line(tmp_path, monkeypatch, c
                                        "folder a_file is a file, not a folder\n")
 
 
+@pytest.mark.parametrize("argv", [
+    ["eval", "--run", "runs/x", "--guidance", "inf"],
+    ["generate", "--duration", "1", "--guidance-rescale", "nan"],
+    ["generate", "--duration", "inf"],
+])
+def test_a_float_flag_refuses_inf_and_nan(argv, capsys):
+    with pytest.raises(SystemExit) as e:
+        cli_main(argv)
+    assert e.value.code == 2 and "not a finite number" in capsys.readouterr().err
+
+
 @pytest.mark.parametrize("out, text", [
     ("o.avi", "the output must be an .mp4 file"),
     ("no/such/dir/o.mp4", "does not exist"),

@@ -40,6 +40,8 @@ def test_overrides_are_typed():
         ("data.nope=1", "data.nope"),
         ("device=tpu", "device"),
         ("data.epoch_size=0", "data.epoch_size"),
+        ("sample.guidance=.inf", "sample.guidance"),         # passed `>= 0` before: black frames
+        ("dit.train.lr=.nan", "dit.train.lr"),
     ],
 )
 def test_invalid_values_name_the_key(override, key):

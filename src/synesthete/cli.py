@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import math
 import signal
 import sys
 import threading
@@ -436,26 +437,26 @@ def build_parser() -> argparse.ArgumentParser:
                            help="a trained run folder (default: the newest of runs/quick, runs/standard, runs/full)")
             p.add_argument("--seed", type=int, default=None)
             p.add_argument("--steps", type=int, default=None, help="sampler steps (default: the run's)")
-            p.add_argument("--guidance", type=float, default=None, help="CFG scale (default: the run's)")
+            p.add_argument("--guidance", type=finite_float, default=None, help="CFG scale (default: the run's)")
             p.add_argument("--sampler", choices=["ddim", "euler"], default=None, help="default: the run's")
             p.add_argument("--overlap", type=int, default=None, help="frames shared by neighbouring windows (at most half a window)")
             p.add_argument("--size", type=int, default=None, help="output frame size in pixels (default: the model's)")
             p.add_argument("--fps", type=int, default=None, help="output frame rate (default: the model's)")
-            p.add_argument("--start", type=float, default=0.0, help="start S seconds into the audio")
-            p.add_argument("--duration", type=float, default=None,
+            p.add_argument("--start", type=finite_float, default=0.0, help="start S seconds into the audio")
+            p.add_argument("--duration", type=finite_float, default=None,
                            help="only D seconds; without --audio, audio-free generation of D seconds")
             p.add_argument("--device", default="auto")
             p.add_argument("--sheet", action="store_true", help="also save a contact sheet PNG (first 30 s)")
             p.add_argument("--visualizer", default=None,
                            help="the look to draw (runs trained with dit.visualizer_label; default: the model's choice)")
         if name in ("generate", "eval"):
-            p.add_argument("--guidance-interval", type=float, nargs=2, metavar=("LO", "HI"), default=None,
+            p.add_argument("--guidance-interval", type=finite_float, nargs=2, metavar=("LO", "HI"), default=None,
                            help="guide only at noise levels LO <= t <= HI, t = 1 pure noise "
                                 "(default: the run's sample.guidance_interval)")
-            p.add_argument("--guidance-outside", type=float, default=None, metavar="W",
+            p.add_argument("--guidance-outside", type=finite_float, default=None, metavar="W",
                            help="the scale at the other steps: 1 conditional, 0 unconditional "
                                 "(default: the run's sample.guidance_outside)")
-            p.add_argument("--guidance-rescale", type=float, default=None, metavar="PHI",
+            p.add_argument("--guidance-rescale", type=finite_float, default=None, metavar="PHI",
                            help="scale the guided estimate back to the conditional one's std, mixed in by PHI "
                                 "in [0, 1] (tames blown-out frames at large guidance; default: the run's "
                                 "sample.guidance_rescale)")
@@ -467,10 +468,10 @@ def build_parser() -> argparse.ArgumentParser:
                            help="with --video: read larger frames at PX on their short side, as optical flow "
                                 f"is tuned for small frames (default {EVAL_VIDEO_SIDE}; 0 = as they are)")
             p.add_argument("--clips", type=int, default=None, help="validation songs (default: the run's eval.clips)")
-            p.add_argument("--seconds", type=float, default=None, help="length of each song excerpt (eval.seconds)")
+            p.add_argument("--seconds", type=finite_float, default=None, help="length of each song excerpt (eval.seconds)")
             p.add_argument("--first", type=int, default=None,
                            help="the first validation song: score songs FIRST .. FIRST+CLIPS-1 (default 0)")
-            p.add_argument("--guidance", type=float, default=None, help="CFG scale of every generated baseline "
+            p.add_argument("--guidance", type=finite_float, default=None, help="CFG scale of every generated baseline "
                            "(default: the run's sample.guidance)")
             p.add_argument("--steps", type=int, default=None, help="sampler steps (default: the run's sample.steps)")
             p.add_argument("--out", default=None, help="report folder (default: RUN/eval)")
@@ -494,12 +495,23 @@ def build_parser() -> argparse.ArgumentParser:
         if name == "bench-generate":
             p.add_argument("--run", default=None,
                            help="a trained run folder (default: the newest of runs/quick, runs/standard, runs/full)")
-            p.add_argument("--seconds", type=float, default=30.0, help="length of the validation song")
+            p.add_argument("--seconds", type=finite_float, default=30.0, help="length of the validation song")
             p.add_argument("--settings", default="ddim:10,ddim:20,ddim:50", help="sampler:steps, comma-separated")
             p.add_argument("--threads", type=int, default=2, help="torch CPU threads")
             p.add_argument("--device", default="auto")
             p.add_argument("--no-memory", action="store_true", help="skip the 600 s peak-memory measurement")
     return parser
+
+
+def finite_float(text: str) -> float:
+    """argparse type: a float that is a number (`inf` and `nan` would pass float() and spoil a run)."""
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a number: {text!r}") from None
+    if not math.isfinite(value):
+        raise argparse.ArgumentTypeError(f"not a finite number: {text!r}")
+    return value
 
 
 def _one_line(e: BaseException) -> str:

@@ -10,6 +10,7 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import json
+import math
 import types
 import typing
 from dataclasses import dataclass, field
@@ -386,6 +387,7 @@ def _check_type(value: Any, tp: Any, key: str) -> Any:
         _require(
             isinstance(value, (int, float)) and not isinstance(value, bool), key, f"must be a number, got {value!r}"
         )
+        _require(math.isfinite(value), key, f"must be a finite number, got {value!r}")
         return float(value)
     if tp is str:
         _require(isinstance(value, str), key, f"must be a string, got {value!r}")
