@@ -66,7 +66,11 @@ def test_run_status_reads_stages_vae_and_the_largest_evaluation(runs):
 
 
 def test_list_runs_skips_what_is_not_a_run(runs):
-    assert sorted(r["run"].rsplit("/", 1)[-1] for r in list_runs(runs)) == ["done", "half"]
+    (runs / "done" / "samples" / "vae").mkdir(parents=True)        # pictures, not checkpoints
+    (runs / "copied").mkdir()                                        # a stage copied in, no config yet
+    _checkpoint(runs / "copied", "vae", 30, 30, True)
+    assert sorted(r["run"].rsplit("/", 1)[-1] for r in list_runs(runs)) == ["copied", "done", "half"]
+    assert [r["run"].rsplit("/", 1)[-1] for r in list_runs(runs / "done")] == ["done"]   # a run, given itself
 
 
 def test_runs_table_shows_progress_and_headline(runs):

@@ -87,8 +87,10 @@ def best_eval(run_dir: Path, run_sample: dict) -> dict[str, Any] | None:
 
 
 def is_run(folder: Path) -> bool:
-    """A folder run_pipeline.py made: its config.yaml or a stage folder (not `eval_nets/` and such)."""
-    return folder.is_dir() and ((folder / "config.yaml").is_file() or any((folder / s).is_dir() for s in STAGE_NAMES))
+    """A folder run_pipeline.py made: its config.yaml or a stage's checkpoint (not `eval_nets/`, nor a
+    run's `samples/`, whose `vae/` and `dit/` hold pictures)."""
+    return folder.is_dir() and ((folder / "config.yaml").is_file()
+                                or any(latest_checkpoint(folder / s) is not None for s in STAGE_NAMES))
 
 
 def run_status(run_dir: Path) -> dict[str, Any]:
@@ -111,7 +113,9 @@ def run_status(run_dir: Path) -> dict[str, Any]:
 
 
 def list_runs(root: Path) -> list[dict[str, Any]]:
-    """Every run under `root`, the most recently updated first."""
+    """Every run under `root`, the most recently updated first; `root` alone when it is a run itself."""
+    if is_run(Path(root)):
+        return [run_status(Path(root))]
     runs = [run_status(d) for d in Path(root).iterdir() if is_run(d)]
     return sorted(runs, key=lambda r: r["updated"], reverse=True)
 
