@@ -61,9 +61,8 @@ class DataConfig:
             f"must be a multiple of data.fps ({self.sample_rate} % {self.fps} != 0)",
         )
         _require(self.seconds > 0, "data.seconds", f"must be > 0, got {self.seconds}")
-        _require(
-            round(self.seconds * self.fps) >= 1, "data.seconds", "must hold at least one video frame"
-        )
+        _require(self.seconds * self.fps >= 1, "data.seconds",   # 0.8 of a frame rounded up to one, then failed
+                 f"must hold at least one video frame (>= 1 / data.fps = {1 / self.fps:g} s), got {self.seconds}")
         _require(self.size >= 16, "data.size", f"must be >= 16, got {self.size}")
         _require(self.size % 16 == 0, "data.size", f"must be a multiple of 16, got {self.size}")
         _require(self.seed >= 0, "data.seed", f"must be >= 0, got {self.seed}")
