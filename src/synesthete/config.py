@@ -334,6 +334,10 @@ class Config:
             "device",
             f"must be auto, cpu, cuda, cuda:N or mps, got {self.device!r}",
         )
+        grid, patch = self.data.size // 16, int(self.dit.size.split("/")[1])
+        _require(grid % patch == 0, "data.size",
+                 f"{self.data.size} px is a {grid}x{grid} latent grid, which {self.dit.size}'s {patch}x{patch} "
+                 f"patches do not tile: use a multiple of {16 * patch} px or a /1 DiT size")
 
     def to_dict(self) -> dict[str, Any]:
         return dataclasses.asdict(self)
