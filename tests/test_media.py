@@ -62,6 +62,11 @@ def test_video_reader_streams_every_frame_once_in_chunks(tmp_path):
     AudioEncoder(audio, sample_rate=16000).to_file(str(wav))
     with pytest.raises(MediaError, match="has no video stream"):
         VideoReader(wav)
+    import matplotlib.pyplot as plt
+
+    plt.imsave(tmp_path / "still.png", video[0].permute(1, 2, 0).numpy())
+    with pytest.raises(MediaError, match=r"still.png: it has no timed frames \(a still image\?\)$"):
+        VideoReader(tmp_path / "still.png")
 
 
 def test_failed_write_leaves_nothing(tmp_path):

@@ -275,6 +275,8 @@ def _reason(e: Exception) -> str:
     for kind in ("audio", "video"):
         if f"best {kind} stream is unknown" in text:
             return f"it has no {kind} stream"
+    if "maximum pts value in seconds is unknown" in text:      # a PNG or JPEG: one frame, no timeline
+        return "it has no timed frames (a still image?)"
     if "Could not open input file" in text:
         return "permission denied" if "Permission denied" in text else "FFmpeg cannot read it as audio or video"
     line = text.splitlines()[0] if text else e.__class__.__name__
