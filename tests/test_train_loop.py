@@ -214,6 +214,22 @@ def test_wandb_mode_validation():
         load_config(None, ["wandb.mode=sometimes"])
 
 
+def test_wandb_that_cannot_start_is_one_line_before_training(tmp_path, monkeypatch):
+    """wandb.mode=online without an API key: W&B's own error, as a config error naming the way out."""
+    import wandb
+
+    from synesthete.config import ConfigError
+    from synesthete.train.tracker import Tracker
+
+    def no_key(**kwargs):
+        raise wandb.errors.UsageError("No API key configured. Use `wandb login` to log in.")
+    monkeypatch.setattr(wandb, "init", no_key)
+    with pytest.raises(ConfigError, match=r"^wandb.mode: W&B cannot start online: No API key configured\. "
+                                          r".*wandb.mode=disabled\)$"):
+        Tracker(tmp_path, "vae", {}, mode="online")
+    assert not (tmp_path / "metrics.jsonl").exists()
+
+
 def test_cpu_threads_for_training_leaves_cores_to_workers_and_restores(monkeypatch):
     before = torch.get_num_threads()
     monkeypatch.setattr(os, "cpu_count", lambda: 8)

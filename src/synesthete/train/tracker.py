@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from synesthete import jsonout
+from synesthete.config import ConfigError
 
 
 def _wandb_configured() -> bool:
@@ -48,8 +49,13 @@ class Tracker:
         if enabled and mode != "disabled":
             import wandb  # imported only when used
 
-            self._wandb = wandb.init(project=project, name=f"{Path(run_dir).name}-{stage}", config=config,
-                                     mode=mode, dir=str(run_dir), reinit=True)
+            try:
+                self._wandb = wandb.init(project=project, name=f"{Path(run_dir).name}-{stage}", config=config,
+                                         mode=mode, dir=str(run_dir), reinit=True)
+            except wandb.errors.Error as e:   # e.g. online without an API key: before any step is lost
+                reason = str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__
+                raise ConfigError(f"wandb.mode: W&B cannot start {mode}: {reason} "
+                                  f"(or track to metrics.jsonl only with wandb.mode=disabled)") from None
 
     def log(self, step: int, values: dict[str, Any]) -> None:
         if not self.enabled:
