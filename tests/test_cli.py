@@ -129,6 +129,16 @@ def test_bench_bad_numbers_are_one_line(argv, text, capsys):
     assert err.count("\n") == 1 and text in err
 
 
+def test_a_reader_that_closed_the_pipe_ends_it_quietly(tmp_path):
+    """`synesthete runs | head -1`: exit 141 as a tool killed by SIGPIPE, no `[Errno 32] Broken pipe` line."""
+    import subprocess
+
+    p = subprocess.Popen([sys.executable, "-m", "synesthete.cli", "runs", "--root", str(tmp_path)],
+                         stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    p.stdout.close()                         # before the child (seconds to import torch) prints a line
+    assert p.wait(timeout=120) == 141 and p.stderr.read() == b""
+
+
 def test_a_file_where_an_output_folder_goes_is_one_line(tmp_path, monkeypatch, capsys):
     """An operating system's refusal reads `path: reason`, not Python's `[Errno 20] ...` traceback."""
     monkeypatch.chdir(tmp_path)

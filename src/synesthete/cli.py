@@ -548,7 +548,7 @@ def report_errors(prog: str, func: Callable[[], object], *, debug: bool | None =
     """Run func; bad input (a config, usage, media or checkpoint error, a file or folder that cannot be
     read or written, or `also`) ends as one line `prog: error: ...` on stderr and exit code 2, Ctrl-C
     as one line and 130, and so does SIGTERM (`kill`, `timeout`, a job scheduler), so that partial
-    files are cleaned up as on Ctrl-C.
+    files are cleaned up as on Ctrl-C. A reader that closed the pipe ends it quietly with 141.
 
     The one place front ends (`synesthete`, run_pipeline.py, the scripts) turn errors into lines.
     With debug (default: the environment variable SYNESTHETE_DEBUG is set) the traceback shows.
@@ -562,6 +562,10 @@ def report_errors(prog: str, func: Callable[[], object], *, debug: bool | None =
     try:
         with _sigterm_as_interrupt():
             func()
+    except BrokenPipeError:   # `synesthete runs | head`: the reader has all it wanted; quiet, as `yes | head`
+        with contextlib.suppress(OSError, ValueError):   # no second error at exit's flush
+            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 141
     except (ConfigError, UsageError, MediaError, CheckpointError, OSError, *also) as e:
         if debug:
             raise
