@@ -107,6 +107,34 @@ def test_resume_continues_exactly(tmp_path):
     assert all(torch.equal(ea[k], eb[k]) for k in ea)
 
 
+def test_a_damaged_checkpoint_is_passed_over_and_training_replaces_it(tmp_path):
+    """An interrupted copy of a run (`cp -r`) leaves a checkpoint that cannot be read: the stage resumes
+    from the one before, names the damaged one, and still ends exactly where an unbroken run does."""
+    import io
+
+    from rich.console import Console
+
+    fit(ToyTask(steps=60), _cfg(), tmp_path / "a", torch.device("cpu"), progress=False)
+    with pytest.raises(KeyboardInterrupt):
+        fit(ToyTask(steps=60, interrupt_at=47), _cfg(), tmp_path / "b", torch.device("cpu"), progress=False)
+    damaged = tmp_path / "b" / "toy" / "step_000040" / "model.safetensors"
+    damaged.write_bytes(damaged.read_bytes()[:20])
+    log = io.StringIO()
+    resumed = ToyTask(steps=60)
+    fit(resumed, _cfg(), tmp_path / "b", torch.device("cpu"), progress=False, console=Console(file=log, width=400))
+    assert resumed.seen[0] == 20
+    assert f"toy: cannot read {damaged}" in log.getvalue() and "resuming from the checkpoint before it" in log.getvalue()
+    a = load_weights(latest_checkpoint(tmp_path / "a" / "toy"), "model")
+    b = load_weights(latest_checkpoint(tmp_path / "b" / "toy"), "model")
+    assert all(torch.equal(a[k], b[k]) for k in a)
+    load_weights(tmp_path / "b" / "toy" / "step_000040", "model")          # rewritten on the way
+
+    for ckpt in list_checkpoints(tmp_path / "b" / "toy"):                   # nothing readable left
+        (ckpt / "state.json").write_text("{not json")
+    with pytest.raises(CheckpointError, match=r"every checkpoint in .*toy is damaged: move the folder aside"):
+        fit(ToyTask(steps=80), _cfg(), tmp_path / "b", torch.device("cpu"), progress=False)
+
+
 def test_incompatible_checkpoint_is_one_clear_line(tmp_path):
     fit(ToyTask(steps=20), _cfg(), tmp_path, torch.device("cpu"), progress=False)
     with pytest.raises(CheckpointError) as e:

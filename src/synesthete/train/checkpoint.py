@@ -29,6 +29,11 @@ class CheckpointError(RuntimeError):
     """A checkpoint is missing, unreadable or was made with an incompatible config."""
 
 
+class DamagedCheckpoint(CheckpointError):
+    """A checkpoint's files are missing or cannot be read (an interrupted copy, a failing disk): unlike
+    an incompatible config, a reason to resume from the checkpoint before it."""
+
+
 def _contiguous(state: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:
     return {k: v.detach().to("cpu").contiguous() for k, v in state.items()}
 
@@ -86,9 +91,9 @@ def read_state(ckpt: Path) -> dict[str, Any]:
     try:
         return json.loads(path.read_text())
     except FileNotFoundError:
-        raise CheckpointError(f"no checkpoint at {ckpt} (missing state.json)") from None
+        raise DamagedCheckpoint(f"no checkpoint at {ckpt} (missing state.json)") from None
     except json.JSONDecodeError:
-        raise CheckpointError(f"checkpoint {ckpt} is damaged (state.json is not JSON)") from None
+        raise DamagedCheckpoint(f"checkpoint {ckpt} is damaged (state.json is not JSON)") from None
 
 
 def load_weights(ckpt: Path, which: str = "ema") -> dict[str, torch.Tensor]:
@@ -98,16 +103,21 @@ def load_weights(ckpt: Path, which: str = "ema") -> dict[str, torch.Tensor]:
     if which == "ema" and not path.exists():
         path = ckpt / "model.safetensors"
     if not path.exists():
-        raise CheckpointError(f"no weights at {path}")
+        raise DamagedCheckpoint(f"no weights at {path}")
     try:
         return load_file(path)
     except Exception as e:
-        raise CheckpointError(f"cannot read {path}: {e}") from None
+        raise DamagedCheckpoint(f"cannot read {path}: {e}") from None
 
 
 def load_optim(ckpt: Path) -> dict[str, Any] | None:
     path = Path(ckpt) / "optim.pt"
-    return torch.load(path, weights_only=True) if path.exists() else None
+    if not path.exists():
+        return None
+    try:
+        return torch.load(path, weights_only=True)
+    except Exception as e:
+        raise DamagedCheckpoint(f"cannot read {path}: {str(e).splitlines()[0] if str(e) else type(e).__name__}") from None
 
 
 def check_compatible(ckpt: Path, saved: dict[str, Any], current: dict[str, Any], keys: list[str]) -> None:

@@ -27,8 +27,9 @@ from synesthete.progress import Progress
 from synesthete.seeds import stable_seed
 from synesthete.train.checkpoint import (
     CheckpointError,
+    DamagedCheckpoint,
     check_compatible,
-    latest_checkpoint,
+    list_checkpoints,
     load_optim,
     load_weights,
     read_state,
@@ -164,6 +165,24 @@ class _Trainer:
         self.last_val = dict(state.get("val") or {})
 
 
+def _restore_newest_readable(tr: _Trainer, console: Console | None) -> Path | None:
+    """Restore the stage's newest checkpoint that reads, or None when it has none. A damaged one (an
+    interrupted copy, a failing disk) is named and passed over, and training replaces it when it
+    reaches its step again; an incompatible config still stops the run."""
+    found = list_checkpoints(tr.stage_dir)
+    for ckpt in reversed(found):
+        try:
+            tr.restore(ckpt)
+            return ckpt
+        except DamagedCheckpoint as e:
+            if console is not None:
+                console.print(f"[yellow]{tr.task.name}: {e}; resuming from the checkpoint before it[/yellow]")
+    if found:
+        raise DamagedCheckpoint(f"every checkpoint in {tr.stage_dir} is damaged: move the folder aside "
+                                f"to train the stage anew")
+    return None
+
+
 def fit(task: Task, cfg: Config, run_dir: Path, device: torch.device,
         progress: bool = True, console: Console | None = None) -> Path:
     """Train `task` to `task.train_cfg.steps`, resuming from the stage's latest checkpoint.
@@ -174,9 +193,8 @@ def fit(task: Task, cfg: Config, run_dir: Path, device: torch.device,
     info = init_distributed(device)
     tr = _Trainer(task, cfg, run_dir, device, info)
     tcfg = tr.tcfg
-    latest = latest_checkpoint(tr.stage_dir)
+    latest = _restore_newest_readable(tr, console if info.main else None)
     if latest is not None:
-        tr.restore(latest)
         if tr.step >= tcfg.steps:
             return latest
         if info.main:
@@ -217,12 +235,10 @@ def fit(task: Task, cfg: Config, run_dir: Path, device: torch.device,
                 warnings.warn(f"{task.name}: non-finite loss at step {tr.step}; step skipped")
                 tr.opt.zero_grad(set_to_none=True)
                 if bad_in_a_row >= tcfg.max_bad_steps:
-                    ckpt = latest_checkpoint(tr.stage_dir)
-                    if ckpt is None:
+                    if _restore_newest_readable(tr, console if info.main else None) is None:
                         raise FloatingPointError(
                             f"{task.name}: {bad_in_a_row} non-finite losses in a row and no checkpoint to roll back to"
                         )
-                    tr.restore(ckpt)
                     tr.lr_scale *= 0.5
                     warnings.warn(f"{task.name}: rolled back to step {tr.step}, learning rate x{tr.lr_scale:g}")
                     batches = task.batches(tr.step, info.rank, info.world, workers)
