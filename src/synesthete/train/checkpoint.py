@@ -117,7 +117,8 @@ def load_optim(ckpt: Path) -> dict[str, Any] | None:
     try:
         return torch.load(path, weights_only=True)
     except Exception as e:
-        raise DamagedCheckpoint(f"cannot read {path}: {str(e).splitlines()[0] if str(e) else type(e).__name__}") from None
+        reason = str(e).splitlines()[0] if str(e) else type(e).__name__
+        raise DamagedCheckpoint(f"cannot read {path}: {reason}") from None
 
 
 def check_compatible(ckpt: Path, saved: dict[str, Any], current: dict[str, Any], keys: list[str]) -> None:
