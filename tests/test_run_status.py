@@ -94,6 +94,20 @@ def test_a_run_being_trained_is_marked(runs):
     assert run_status(runs / "done")["in_use_by"] is None                 # never held: no .lock
 
 
+def test_generate_and_eval_note_a_dit_that_has_not_finished(runs, capsys):
+    from synesthete.cli import note_unfinished
+    from synesthete.train.run_lock import hold_run
+
+    note_unfinished(runs / "done")
+    assert capsys.readouterr().err == ""                                   # finished: nothing to say
+    note_unfinished(runs / "half")
+    assert capsys.readouterr().err == (f"note: {runs / 'half'}'s DiT is at step 40 of 100 (stopped before the "
+                                       f"end: run_pipeline.py resumes it); sampling from that checkpoint\n")
+    with hold_run(runs / "half"):
+        note_unfinished(runs / "half")
+    assert "(it is being trained now)" in capsys.readouterr().err
+
+
 def test_a_damaged_checkpoint_is_named_not_fatal(runs):
     (runs / "half" / "dit" / "step_000040" / "state.json").write_text("{not json")
     assert "| damaged |" in runs_table([run_status(runs / "half")])

@@ -109,6 +109,20 @@ def _resolve_run(args: argparse.Namespace) -> None:
         print(f"using {args.run} (the newest trained preset run; --run to choose another)", file=sys.stderr)
 
 
+def note_unfinished(run: Path) -> None:
+    """One line on stderr when the run's DiT has not finished training (a run still training, or one
+    stopped early): its latest checkpoint is what samples, and it is not the finished model."""
+    from synesthete.train.run_lock import holder
+    from synesthete.train.run_status import stage_progress
+
+    progress = stage_progress(run, "dit")
+    if progress is None or progress["finished"] or progress["step"] is None:
+        return
+    why = "it is being trained now" if holder(run) else "stopped before the end: run_pipeline.py resumes it"
+    print(f"note: {run}'s DiT is at step {progress['step']} of {progress['steps']} ({why}); "
+          f"sampling from that checkpoint", file=sys.stderr)
+
+
 def _sampling_checks(args: argparse.Namespace) -> list[tuple[bool, str]]:
     lo_hi = args.guidance_interval
     return [(args.steps is None or args.steps >= 1, f"--steps must be >= 1, got {args.steps}"),
@@ -176,6 +190,7 @@ def cmd_generate(args: argparse.Namespace) -> None:
 
     _check_generate_args(args)
     gen = VideoGenerator.from_run(Path(args.run), pick_device(args.device))
+    note_unfinished(Path(args.run))
     gen.resample(**_interval_overrides(args))
     gen.visualizer_label(args.visualizer)   # a run trained without labels: one line, before any output
     d = gen.cfg.data
@@ -289,6 +304,7 @@ def cmd_eval(args: argparse.Namespace) -> None:
     ])
     _resolve_run(args)
     run = Path(args.run)
+    note_unfinished(run)
     overrides = {k: v for k, v in {"clips": args.clips, "first": args.first, "seconds": args.seconds,
                                    "nets_dir": args.nets_dir, "nets": args.nets}.items() if v is not None}
     sample = {k: v for k, v in {"guidance": args.guidance, "steps": args.steps}.items() if v is not None}
