@@ -94,6 +94,21 @@ def test_a_run_being_trained_is_marked(runs):
     assert run_status(runs / "done")["in_use_by"] is None                 # never held: no .lock
 
 
+def test_a_filesystem_without_locks_trains_unguarded(runs, monkeypatch):
+    """Some network and FUSE mounts refuse flock: the run goes on rather than not at all."""
+    import errno
+
+    from synesthete.train import run_lock
+
+    def no_locks(f, op):
+        raise OSError(errno.ENOLCK, "No locks available")
+    monkeypatch.setattr(run_lock.fcntl, "flock", no_locks)
+    entered = []
+    with run_lock.hold_run(runs / "half"):
+        entered.append(True)
+    assert entered == [True] and run_lock.holder(runs / "half") is None
+
+
 def test_generate_and_eval_note_a_dit_that_has_not_finished(runs, capsys):
     from synesthete.cli import note_unfinished
     from synesthete.train.run_lock import hold_run
