@@ -88,9 +88,8 @@ class AVWriter:
             self._encoder.open_file(self._tmp)
         except RuntimeError as e:  # FFmpeg refuses the stream, e.g. a frame size beyond h264's
             self._tmp.unlink(missing_ok=True)
-            reason = str(e).rsplit(", ", 1)[-1]   # "avcodec_open2 failed: Invalid argument"
             raise MediaError(f"cannot write {self.path}: FFmpeg cannot encode {self._size} "
-                             f"({reason})") from None
+                             f"({_reason(e)})") from None
         self._open = True
         return self
 
