@@ -107,8 +107,7 @@ def run(args: argparse.Namespace) -> None:
     if os.environ.get("RANK", "0") != "0":
         # another rank under torchrun: it trains beside rank 0, which holds the run, writes its files,
         # renders the video and evaluates (each a one-process job)
-        for stage in stages:
-            STAGES[stage](cfg, run_dir, device, console=console)
+        train_stages(cfg, run_dir, device, stages)
         return
     with hold_run(run_dir):
         if not (run_dir / "config.yaml").exists():
@@ -122,14 +121,20 @@ def write_config(cfg: Config, run_dir: Path) -> None:
     (run_dir / "config.yaml").write_text(yaml.safe_dump(cfg.to_dict(), sort_keys=False))
 
 
-def train_and_render(cfg: Config, run_dir: Path, device, stages: list[str], out: Path, evaluate_after: bool) -> None:
-    """The stages in order, then output_test.mp4 from validation song 0 and (evaluate_after) the evaluation."""
+def train_stages(cfg: Config, run_dir: Path, device, stages: list[str]) -> dict[str, float]:
+    """Each training stage in order (skipped once finished, resumed if interrupted); its seconds."""
     timings: dict[str, float] = {}
-    t_all = time.perf_counter()
     for stage in stages:
         t0 = time.perf_counter()
         STAGES[stage](cfg, run_dir, device, console=console)
         timings[stage] = time.perf_counter() - t0
+    return timings
+
+
+def train_and_render(cfg: Config, run_dir: Path, device, stages: list[str], out: Path, evaluate_after: bool) -> None:
+    """The stages in order, then output_test.mp4 from validation song 0 and (evaluate_after) the evaluation."""
+    t_all = time.perf_counter()
+    timings = train_stages(cfg, run_dir, device, stages)
     write_config(cfg, run_dir)   # only now: a config the run's checkpoints refuse leaves the old one
 
     table = Table(title=f"Synesthete run {run_dir}")
