@@ -18,6 +18,8 @@ from torchcodec.decoders import AudioDecoder, VideoDecoder
 from torchcodec.encoders import Encoder
 from torchcodec.transforms import Resize
 
+from synesthete.errors import first_line
+
 
 class MediaError(RuntimeError):
     """A file could not be read or written; the message says which and why."""
@@ -278,8 +280,7 @@ def _reason(e: Exception) -> str:
         return "it has no timed frames (a still image?)"
     if "Could not open input file" in text:
         return "permission denied" if "Permission denied" in text else "FFmpeg cannot read it as audio or video"
-    line = text.splitlines()[0] if text else e.__class__.__name__
-    return re.sub(r"^.*?\.cpp:\d+, ", "", line)
+    return re.sub(r"^.*?\.cpp:\d+, ", "", first_line(e))
 
 
 class VideoReader:

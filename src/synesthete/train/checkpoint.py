@@ -21,6 +21,7 @@ import torch
 from safetensors.torch import load_file, save_file
 
 from synesthete.config import config_diff
+from synesthete.errors import first_line
 
 STEP_DIR = re.compile(r"^step_(\d{6,})$")
 
@@ -117,8 +118,7 @@ def load_optim(ckpt: Path) -> dict[str, Any] | None:
     try:
         return torch.load(path, weights_only=True)
     except Exception as e:
-        reason = str(e).splitlines()[0] if str(e) else type(e).__name__
-        raise DamagedCheckpoint(f"cannot read {path}: {reason}") from None
+        raise DamagedCheckpoint(f"cannot read {path}: {first_line(e)}") from None
 
 
 def check_compatible(ckpt: Path, saved: dict[str, Any], current: dict[str, Any], keys: list[str]) -> None:

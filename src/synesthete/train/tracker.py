@@ -14,6 +14,7 @@ from typing import Any
 
 from synesthete import jsonout
 from synesthete.config import ConfigError
+from synesthete.errors import first_line
 
 
 def _wandb_configured() -> bool:
@@ -53,8 +54,7 @@ class Tracker:
                 self._wandb = wandb.init(project=project, name=f"{Path(run_dir).name}-{stage}", config=config,
                                          mode=mode, dir=str(run_dir), reinit=True)
             except wandb.errors.Error as e:   # e.g. online without an API key: before any step is lost
-                reason = str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__
-                raise ConfigError(f"wandb.mode: W&B cannot start {mode}: {reason} "
+                raise ConfigError(f"wandb.mode: W&B cannot start {mode}: {first_line(e)} "
                                   f"(or track to metrics.jsonl only with wandb.mode=disabled)") from None
 
     def log(self, step: int, values: dict[str, Any]) -> None:
