@@ -53,20 +53,17 @@ def hold_run(run_dir: Path) -> Iterator[None]:
 def _lock(f, run_dir: Path) -> bool:
     """Take the lock: True; False on a filesystem without locks (some network and FUSE mounts), where
     the run goes unguarded rather than not at all; RunBusyError while a live process holds it."""
-    for attempt in range(3):  # `holder` probing at this instant holds the lock for microseconds
+    for _ in range(3):  # `holder` probing at this instant holds the lock for microseconds
         try:
             fcntl.flock(f, fcntl.LOCK_EX | fcntl.LOCK_NB)
             return True
         except BlockingIOError:
-            if attempt == 2:
-                f.seek(0)
-                who = f.read().strip() or "another process"
-                raise RunBusyError(f"{run_dir} is in use by {who}: wait for it to finish, or give "
-                                   f"this run another --name") from None
             time.sleep(0.05)
         except OSError:   # ENOLCK, EOPNOTSUPP
             return False
-    return False
+    f.seek(0)
+    who = f.read().strip() or "another process"
+    raise RunBusyError(f"{run_dir} is in use by {who}: wait for it to finish, or give this run another --name")
 
 
 def holder(run_dir: Path) -> str | None:
