@@ -44,6 +44,9 @@ def test_overrides_are_typed():
         ("data.epoch_size=0", "data.epoch_size"),
         ("sample.guidance=.inf", "sample.guidance"),         # passed `>= 0` before: black frames
         ("dit.train.lr=.nan", "dit.train.lr"),
+        ("name=../elsewhere", "name"),                      # runs/<name>/ would write outside runs/
+        ("name=/tmp/abs", "name"),
+        ("name=..", "name"),
     ],
 )
 def test_invalid_values_name_the_key(override, key):
@@ -51,6 +54,10 @@ def test_invalid_values_name_the_key(override, key):
         load_config(None, [override])
     assert str(e.value).startswith(key + ":")
     assert "\n" not in str(e.value)
+
+
+def test_a_run_name_is_one_folder_name():
+    assert load_config(None, ["name=std_c16-v2.1"]).name == "std_c16-v2.1"
 
 
 def test_unknown_visualizer_fails_at_load():

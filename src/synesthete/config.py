@@ -11,6 +11,7 @@ import dataclasses
 import hashlib
 import json
 import math
+import re
 import types
 import typing
 from dataclasses import dataclass, field
@@ -329,6 +330,9 @@ class Config:
 
     def __post_init__(self) -> None:
         _require(bool(self.name), "name", "must not be empty")
+        # one folder under runs/: a `/`, `..` or absolute path would write outside it
+        _require(re.fullmatch(r"[\w.-]+", self.name) is not None and self.name not in (".", ".."), "name",
+                 f"{self.name!r} must be one folder name (letters, digits, '.', '-', '_'), as outputs go to runs/<name>/")
         _require(
             self.device == "auto" or self.device.split(":")[0] in ("cpu", "cuda", "mps"),
             "device",
