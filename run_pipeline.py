@@ -103,6 +103,8 @@ def run(args: argparse.Namespace) -> None:
     out = check_mp4_target(args.out)
 
     run_dir = Path("runs") / cfg.name
+    if run_dir.exists() and not run_dir.is_dir():
+        raise ConfigError(f"name: {run_dir} is a file, not a run folder: give the run another --name")
     run_dir.mkdir(parents=True, exist_ok=True)
     if os.environ.get("RANK", "0") != "0":
         # another rank under torchrun: it trains beside rank 0, which holds the run, writes its files,

@@ -147,8 +147,9 @@ def test_a_file_where_an_output_folder_goes_is_one_line(tmp_path, monkeypatch, c
         a_file.write_text("not a folder")
     assert cli_main(["preview", "--n", "1", "--out", "a_file/preview"]) == 2
     assert capsys.readouterr().err == "synesthete preview: error: a_file/preview: Not a directory\n"
-    assert run_pipeline.main(["--name", "a_file/run", "--stages", "vae"]) == 2
-    assert capsys.readouterr().err == "run_pipeline: error: runs/a_file/run: Not a directory\n"
+    assert run_pipeline.main(["--name", "a_file", "--stages", "vae"]) == 2
+    assert capsys.readouterr().err == ("run_pipeline: error: name: runs/a_file is a file, not a run folder: "
+                                       "give the run another --name\n")
     assert cli_main(["generate", "--duration", "1", "--out", "a_file/x.mp4"]) == 2
     assert capsys.readouterr().err == ("synesthete generate: error: cannot write a_file/x.mp4: "
                                        "folder a_file is a file, not a folder\n")

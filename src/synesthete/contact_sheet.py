@@ -14,6 +14,8 @@ import matplotlib.pyplot as plt  # noqa: E402
 import torch  # noqa: E402
 import torchaudio  # noqa: E402
 
+from synesthete import atomic_file  # noqa: E402
+
 EVENT_COLOURS = {
     "kick": "#ff3b30",
     "snare": "#ffcc00",
@@ -107,8 +109,11 @@ def contact_sheet(
         fig.suptitle(title, color="white", fontsize=9)
     fig.tight_layout()
     path = Path(path)
-    fig.savefig(path, dpi=110, facecolor=fig.get_facecolor())
-    plt.close(fig)
+    try:
+        with atomic_file.replacing(path) as tmp:
+            fig.savefig(tmp, dpi=110, facecolor=fig.get_facecolor())
+    finally:
+        plt.close(fig)
     return path
 
 
@@ -127,6 +132,9 @@ def frame_grid(path: Path, rows: list[tuple[str, torch.Tensor]], title: str) -> 
                 ax.set_ylabel(label, color="white", fontsize=7)
     fig.suptitle(title, color="white", fontsize=9)
     fig.tight_layout()
-    fig.savefig(path, dpi=100, facecolor=fig.get_facecolor())
-    plt.close(fig)
+    try:
+        with atomic_file.replacing(path) as tmp:
+            fig.savefig(tmp, dpi=100, facecolor=fig.get_facecolor())
+    finally:
+        plt.close(fig)
     return path

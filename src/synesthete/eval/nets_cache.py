@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
 import sys
 import time
 from pathlib import Path
@@ -23,6 +22,7 @@ import torch.nn.functional as F
 from safetensors.torch import load_file, save_file
 from torch import nn
 
+from synesthete import atomic_file
 from synesthete.config import DataConfig
 from synesthete.data import make_clip
 
@@ -66,12 +66,12 @@ def load_or_train(
     model = model.to("cpu").eval()
     weights.parent.mkdir(parents=True, exist_ok=True)
     state = {k: v.detach().contiguous() for k, v in model.state_dict().items()}
-    tmp_w, tmp_j = weights.with_suffix(".safetensors.tmp"), sidecar.with_suffix(".json.tmp")
-    save_file(state, tmp_w)
-    tmp_j.write_text(json.dumps({"name": name, "key": config_key(config), "config": config,
-                                 "stats": stats}, indent=1))
-    os.replace(tmp_w, weights)
-    os.replace(tmp_j, sidecar)
+    # weights first, sidecar last: an entry counts once both exist. Another process training the same
+    # net at once (two runs started together) writes the same seeded weights; the last rename wins.
+    with atomic_file.replacing(weights) as tmp:
+        save_file(state, tmp)
+    atomic_file.write_text(sidecar, json.dumps({"name": name, "key": config_key(config), "config": config,
+                                                "stats": stats}, indent=1))
     print(f"{name}: trained in {time.perf_counter() - t0:.0f} s", file=sys.stderr, flush=True)
     return model, stats
 

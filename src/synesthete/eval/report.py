@@ -15,7 +15,7 @@ import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 import torch  # noqa: E402
 
-from synesthete import jsonout  # noqa: E402
+from synesthete import atomic_file, jsonout  # noqa: E402
 from synesthete.eval.av_align import audio_onset_times, flow_magnitude, video_peak_frames  # noqa: E402
 from synesthete.eval.breakdown import by_visualizer, by_visualizer_table  # noqa: E402
 from synesthete.eval.runner import HEADLINE, evaluate_run  # noqa: E402
@@ -63,7 +63,8 @@ def bar_charts(metrics: dict, path: Path) -> Path:
     for ax in axes.flat[len(keys):]:
         ax.axis("off")
     fig.tight_layout()
-    fig.savefig(path, dpi=90)
+    with atomic_file.replacing(path) as tmp:
+        fig.savefig(tmp, dpi=90)
     plt.close(fig)
     return path
 
@@ -88,7 +89,8 @@ def timeline(path: Path, audio: torch.Tensor, sample_rate: int, fps: int, videos
                          "black: optical-flow motion, red: its peaks", fontsize=8)
     axes[-1, 0].set_xlabel("seconds")
     fig.tight_layout()
-    fig.savefig(path, dpi=90)
+    with atomic_file.replacing(path) as tmp:
+        fig.savefig(tmp, dpi=90)
     plt.close(fig)
     return path
 
@@ -102,7 +104,7 @@ def _sampling(s: dict) -> str:
 
 def write_report(out_dir: Path, metrics: dict, timelines: list[Path]) -> Path:
     out_dir.mkdir(parents=True, exist_ok=True)
-    (out_dir / "metrics.json").write_text(jsonout.dumps(metrics, indent=1))
+    atomic_file.write_text(out_dir / "metrics.json", jsonout.dumps(metrics, indent=1))
     bars = bar_charts(metrics, out_dir / "metrics_bars.png")
     lines = [
         f"# Evaluation of {metrics['run']}",
@@ -130,7 +132,7 @@ def write_report(out_dir: Path, metrics: dict, timelines: list[Path]) -> Path:
         "",
     ]
     path = out_dir / "report.md"
-    path.write_text("\n".join(lines))
+    atomic_file.write_text(path, "\n".join(lines))
     return path
 
 

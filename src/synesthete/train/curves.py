@@ -8,7 +8,6 @@ second axis), the validation PSNR of each look where the stage logged it, and th
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 import matplotlib
@@ -16,6 +15,7 @@ import matplotlib
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 
+from synesthete import atomic_file  # noqa: E402
 from synesthete.train.metrics_file import Series, read_metrics  # noqa: E402
 from synesthete.visualizers import VISUALIZER_NAMES  # noqa: E402
 
@@ -126,11 +126,9 @@ def plot_curves(run_dir: str | Path, out: str | Path | None = None) -> Path:
     fig.suptitle(f"training curves · {run_dir}", fontsize=12)
     fig.tight_layout()
     out.parent.mkdir(parents=True, exist_ok=True)
-    tmp = out.with_name(f".{out.stem}.tmp{out.suffix}")   # savefig picks the format from the suffix
     try:
-        fig.savefig(tmp, dpi=80)
-        os.replace(tmp, out)
+        with atomic_file.replacing(out) as tmp:
+            fig.savefig(tmp, dpi=80)
     finally:
         plt.close(fig)
-        tmp.unlink(missing_ok=True)
     return out
