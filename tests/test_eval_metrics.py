@@ -105,6 +105,39 @@ def test_static_video_scores_zero(clicks):
     assert b["f1"] == 0.0 and b["peaks"] == 0 and math.isnan(b["offset_ms"])
 
 
+def test_onset_offset_finds_music_renders_in_sync_and_a_known_shift():
+    """`eval --video` has only detected onsets, one every 2-4 frames in a song (hats, notes), and a
+    lag of one spacing matches about as well as none. A plain +-6 frame search put the visualizer's
+    own in-sync render of validation songs 0-7 within a frame of 0 on 2 of them."""
+    from synesthete.config import DataConfig
+    from synesthete.data import VAL_INDEX_BASE, make_clip
+    from synesthete.eval.av_align import audio_onsets
+    from synesthete.eval.beat_sync import onset_offset
+    from synesthete.eval.sync_scorer import shift_video
+
+    cfg = DataConfig(seconds=8.0)
+    hits = {0: 0, 2: 0}
+    for i in range(8):
+        clip = make_clip(cfg, VAL_INDEX_BASE + i)
+        times, strengths = audio_onsets(clip["audio"], cfg.sample_rate)
+        for shift in hits:
+            ms, window = onset_offset(flow_magnitude(shift_video(clip["video"], shift)), times, strengths, cfg.fps)
+            hits[shift] += abs(ms - shift * 62.5) <= 62.5
+            assert 1 <= window <= 6
+    assert hits[0] >= 7 and hits[2] >= 6, hits
+
+
+def test_onset_offset_takes_a_lag_past_its_window_that_lines_up_clearly_better(clicks):
+    """Irregular onsets 6-10 frames apart (a window of 3), the picture 4 frames late: a clear match."""
+    from synesthete.eval.beat_sync import onset_offset
+
+    frames, audio, _ = clicks
+    times = frames / FPS + 0.01
+    motion = flow_magnitude(jumping_square(frames, shift=4))
+    assert onset_offset(motion, times, np.ones(len(times)), FPS) == (250.0, 3)
+    assert onset_offset(motion, times, np.ones(len(times)), FPS, max_lag=3)[0] != 250.0
+
+
 @pytest.mark.parametrize("shift", [3, -2])
 def test_estimate_offset_recovers_shift(shift):
     frames = click_frames(seed=3)

@@ -71,16 +71,24 @@ def floor_still(magnitude: np.ndarray, still: float = STILL_PX) -> np.ndarray:
     return np.where(m < still, 0.0, m).astype(np.float32)
 
 
-def audio_onset_times(audio: torch.Tensor | np.ndarray, sample_rate: int,
-                      resample_to: int | None = REFERENCE_SR) -> np.ndarray:
-    """Waveform [L] or [1, L] -> onset times in seconds (librosa defaults, as the reference)."""
+def audio_onsets(audio: torch.Tensor | np.ndarray, sample_rate: int,
+                 resample_to: int | None = REFERENCE_SR) -> tuple[np.ndarray, np.ndarray]:
+    """Waveform [L] or [1, L] -> (onset times in seconds, the onset-strength envelope at each),
+    librosa defaults, as the reference."""
     y = audio.detach().cpu().float().numpy() if isinstance(audio, torch.Tensor) else np.asarray(audio, np.float32)
     y = y.reshape(-1).astype(np.float32)
     sr = sample_rate
     if resample_to is not None and resample_to != sample_rate:
         y, sr = librosa.resample(y, orig_sr=sample_rate, target_sr=resample_to), resample_to
     env = librosa.onset.onset_strength(y=y, sr=sr)
-    return librosa.frames_to_time(librosa.onset.onset_detect(onset_envelope=env, sr=sr), sr=sr)
+    idx = librosa.onset.onset_detect(onset_envelope=env, sr=sr)
+    return librosa.frames_to_time(idx, sr=sr), env[idx]
+
+
+def audio_onset_times(audio: torch.Tensor | np.ndarray, sample_rate: int,
+                      resample_to: int | None = REFERENCE_SR) -> np.ndarray:
+    """Waveform [L] or [1, L] -> onset times in seconds (librosa defaults, as the reference)."""
+    return audio_onsets(audio, sample_rate, resample_to)[0]
 
 
 def audio_onset_frames(audio: torch.Tensor | np.ndarray, sample_rate: int, fps: float,

@@ -28,8 +28,8 @@ def eval_video(video: str | Path, audio: str | Path | None = None, max_side: int
     import librosa
     import numpy as np
 
-    from synesthete.eval.av_align import audio_onset_times, av_align, gray_flow_magnitude, grayscale
-    from synesthete.eval.beat_sync import beat_sync_signals, luma_increase
+    from synesthete.eval.av_align import audio_onsets, av_align, gray_flow_magnitude, grayscale
+    from synesthete.eval.beat_sync import beat_sync_signals, luma_increase, onset_offset
     from synesthete.eval.sync_scorer import ScorerFrames
     from synesthete.media import MediaError, VideoReader, read_audio, read_audio_on_clock
 
@@ -59,7 +59,8 @@ def eval_video(video: str | Path, audio: str | Path | None = None, max_side: int
         if picked is not None:
             picked.add(chunk)
     mag = np.concatenate(motion) if motion else np.zeros(0, np.float32)
-    onsets = audio_onset_times(wave, sr)
+    onsets, strengths = audio_onsets(wave, sr)
+    offset_ms, window = onset_offset(mag, onsets, strengths, fps)
     sync = beat_sync_signals(mag, luma_increase(np.concatenate(luma) if luma else np.zeros(0, np.float32)),
                              onsets, fps)
     out = {
@@ -67,7 +68,10 @@ def eval_video(video: str | Path, audio: str | Path | None = None, max_side: int
         "onset_f1": sync["f1"],
         "onset_precision": sync["precision"],
         "onset_recall": sync["recall"],
-        "offset_ms": sync["offset_ms"],
+        # against the stronger onsets, within half their spacing (beat_sync.onset_offset): a larger
+        # lag is not told from none by onsets alone; sync_scorer.offset_ms covers +-6 frames
+        "offset_ms": offset_ms,
+        "offset_window_ms": window * 1000.0 / fps,
         "fps": fps,
         "frames": len(mag),
         "frame_size": list(reader.size),
