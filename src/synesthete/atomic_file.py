@@ -10,6 +10,8 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
+from synesthete.errors import naming
+
 
 @contextmanager
 def replacing(path: str | Path) -> Iterator[Path]:
@@ -20,8 +22,9 @@ def replacing(path: str | Path) -> Iterator[Path]:
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(f".{path.stem}.{os.getpid()}-{secrets.token_hex(4)}{path.suffix}")
     try:
-        yield tmp
-        os.replace(tmp, path)
+        with naming(path, stand_ins=(tmp,)):   # a full disk: no file name (PIL), or the temp's
+            yield tmp
+            os.replace(tmp, path)
     finally:
         tmp.unlink(missing_ok=True)
 

@@ -6,6 +6,7 @@ write never leaves a half-written file at the path the user named.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import re
 import tempfile
@@ -97,20 +98,32 @@ class AVWriter:
 
     def add_frames(self, frames: torch.Tensor) -> None:
         """frames: uint8 [N, 3, H, W]."""
-        self._video.add_frames(frames.detach().to("cpu", torch.uint8).contiguous())
+        with self._refusals():
+            self._video.add_frames(frames.detach().to("cpu", torch.uint8).contiguous())
 
     def add_samples(self, samples: torch.Tensor) -> None:
         """samples: float [C, N] in [-1, 1]."""
         if self._audio is None:
             raise MediaError("this writer has no audio stream")
-        self._audio.add_samples(samples.detach().to("cpu", torch.float32).clamp(-1, 1).contiguous())
+        with self._refusals():
+            self._audio.add_samples(samples.detach().to("cpu", torch.float32).clamp(-1, 1).contiguous())
+
+    @contextlib.contextmanager
+    def _refusals(self):
+        """FFmpeg failing to write (a full disk) as a MediaError naming the output, not torchcodec's
+        RuntimeError with its C++ source location."""
+        try:
+            yield
+        except RuntimeError as e:
+            raise MediaError(f"cannot write {self.path}: {_reason(e)}") from e
 
     def __exit__(self, exc_type, exc, tb) -> None:
         done = False
         try:   # the temp file goes unless renamed, even when a second Ctrl-C breaks into close()
             try:
                 if self._open:
-                    self._encoder.close()
+                    with self._refusals():
+                        self._encoder.close()
             except Exception:
                 if exc_type is None:
                     raise

@@ -19,12 +19,14 @@ from typing import Any, Callable
 
 import torch
 import torch.nn.functional as F
+from safetensors import SafetensorError
 from safetensors.torch import load_file, save_file
 from torch import nn
 
 from synesthete import atomic_file
 from synesthete.config import DataConfig
 from synesthete.data import make_clip
+from synesthete.errors import first_line
 
 
 def config_key(config: dict[str, Any]) -> str:
@@ -69,7 +71,10 @@ def load_or_train(
     # weights first, sidecar last: an entry counts once both exist. Another process training the same
     # net at once (two runs started together) writes the same seeded weights; the last rename wins.
     with atomic_file.replacing(weights) as tmp:
-        save_file(state, tmp)
+        try:
+            save_file(state, tmp)
+        except SafetensorError as e:           # a full disk, in safetensors' own words
+            raise OSError(None, first_line(e), str(weights)) from e
     atomic_file.write_text(sidecar, json.dumps({"name": name, "key": config_key(config), "config": config,
                                                 "stats": stats}, indent=1))
     print(f"{name}: trained in {time.perf_counter() - t0:.0f} s", file=sys.stderr, flush=True)

@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 import torch
+from safetensors import SafetensorError
 from safetensors.torch import load_file, save_file
 
 from synesthete.config import config_diff
@@ -56,12 +57,17 @@ def save_checkpoint(
     tmp = stage_dir / f".{final.name}.tmp"
     shutil.rmtree(tmp, ignore_errors=True)
     tmp.mkdir()
-    save_file(_contiguous(model), tmp / "model.safetensors")
-    if ema is not None:
-        save_file(_contiguous(ema), tmp / "ema.safetensors")
-    if optim is not None:
-        torch.save(optim, tmp / "optim.pt")
-    (tmp / "state.json").write_text(json.dumps({"step": step, **state}, indent=1))
+    try:
+        save_file(_contiguous(model), tmp / "model.safetensors")
+        if ema is not None:
+            save_file(_contiguous(ema), tmp / "ema.safetensors")
+        if optim is not None:
+            torch.save(optim, tmp / "optim.pt")
+        (tmp / "state.json").write_text(json.dumps({"step": step, **state}, indent=1))
+    except (OSError, RuntimeError, SafetensorError) as e:
+        # a full disk: safetensors and torch.save raise their own errors; the checkpoints before stay
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise CheckpointError(f"cannot write checkpoint {final}: {first_line(e)}") from e
     old = stage_dir / f".{final.name}.old"
     if final.exists():
         os.replace(final, old)

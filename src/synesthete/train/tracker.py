@@ -14,7 +14,7 @@ from typing import Any
 
 from synesthete import jsonout
 from synesthete.config import ConfigError
-from synesthete.errors import first_line
+from synesthete.errors import first_line, naming
 
 
 def _wandb_configured() -> bool:
@@ -63,7 +63,7 @@ class Tracker:
         # wall-clock seconds (Unix time) on every row: stage durations and step rates come from
         # the file alone, as in W&B's _timestamp
         row = {"stage": self.stage, "step": step, "time": round(time.time(), 3), **values}
-        with self.path.open("a") as f:
+        with naming(self.path), self.path.open("a") as f:
             f.write(jsonout.dumps(row) + "\n")
         if self._wandb is not None:
             self._wandb.log({f"{self.stage}/{k}": v for k, v in values.items()}, step=step)
