@@ -68,8 +68,8 @@ def eval_video(video: str | Path, audio: str | Path | None = None, max_side: int
         "onset_f1": sync["f1"],
         "onset_precision": sync["precision"],
         "onset_recall": sync["recall"],
-        # against the stronger onsets, within half their spacing (beat_sync.onset_offset): a larger
-        # lag is not told from none by onsets alone; sync_scorer.offset_ms covers +-6 frames
+        # against the stronger onsets, preferring half their spacing (beat_sync.onset_offset): past
+        # that a lag is hard to tell from none by onsets alone; sync_scorer.offset_ms covers +-6 frames
         "offset_ms": offset_ms,
         "offset_window_ms": window * 1000.0 / fps,
         "fps": fps,
