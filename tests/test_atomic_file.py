@@ -4,6 +4,7 @@ training the shared evaluation nets at once) both finish."""
 from __future__ import annotations
 
 import pytest
+import torch
 from torch import nn
 
 from synesthete import atomic_file
@@ -29,17 +30,35 @@ def test_two_processes_caching_the_same_net_at_once_both_finish(tmp_path, monkey
     def train():
         return nets_cache.seeded_init(0, build), {"steps": 3}
 
-    real_save = nets_cache.save_file
+    real_save = atomic_file.save_weights
 
     def save_then_the_other_process_runs(state, path):
         real_save(state, path)
-        monkeypatch.setattr(nets_cache, "save_file", real_save)
+        monkeypatch.setattr(atomic_file, "save_weights", real_save)
         nets_cache.load_or_train(tmp_path, "net", {"a": 1}, build, train)
 
-    monkeypatch.setattr(nets_cache, "save_file", save_then_the_other_process_runs)
+    monkeypatch.setattr(atomic_file, "save_weights", save_then_the_other_process_runs)
     _, stats = nets_cache.load_or_train(tmp_path, "net", {"a": 1}, build, train)
     weights, sidecar = nets_cache.cache_paths(tmp_path, "net", {"a": 1})
     assert stats == {"steps": 3}
     assert sorted(p.name for p in tmp_path.iterdir()) == sorted([weights.name, sidecar.name])   # no temp left
     model, _ = nets_cache.load_or_train(tmp_path, "net", {"a": 1}, build, lambda: 1 / 0)   # cached: not retrained
     assert model.weight.shape == (2, 2)
+
+
+def test_weights_are_readable_as_every_other_file_the_run_writes(tmp_path):
+    """safetensors >= 0.8.1 creates its files owner-only (safetensors#782): a lab sharing runs/
+    could read a run's config and metrics but not its checkpoints."""
+    import os
+
+    from synesthete.train.checkpoint import save_checkpoint
+
+    old = os.umask(0o022)
+    try:
+        ckpt = save_checkpoint(tmp_path / "vae", 1, {"w": torch.ones(2)}, {"config": {}}, ema={"w": torch.ones(2)})
+        nets_cache.load_or_train(tmp_path / "nets", "net", {"a": 1}, lambda: nn.Linear(2, 2),
+                                 lambda: (nn.Linear(2, 2), {}))
+    finally:
+        os.umask(old)
+    modes = {p.name: p.stat().st_mode & 0o777 for p in [*ckpt.iterdir(), *(tmp_path / "nets").iterdir()]}
+    assert set(modes.values()) == {0o644}, modes

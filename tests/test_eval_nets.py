@@ -142,3 +142,27 @@ def test_sync_scorer_cache(tmp_path) -> None:
     again, _ = ss.load_or_train_sync_scorer(tmp_path, **kw)
     assert len(list(tmp_path.glob("sync_scorer-*.safetensors"))) == 1
     assert all(torch.equal(v, again.state_dict()[k]) for k, v in model.state_dict().items())
+
+
+def test_a_damaged_cache_entry_is_trained_again(tmp_path, capsys) -> None:
+    """The cache is derived data: a truncated weights file (a failing disk) is said and rebuilt,
+    where it raised safetensors' traceback before."""
+    from torch import nn
+
+    from synesthete.eval.nets_cache import load_or_train
+
+    trained = []
+
+    def train():
+        trained.append(1)
+        return nn.Linear(2, 2), {"steps": 1}
+
+    load_or_train(tmp_path, "net", {"a": 1}, lambda: nn.Linear(2, 2), train)
+    weights, _ = cache_paths(tmp_path, "net", {"a": 1})
+    weights.write_bytes(weights.read_bytes()[:100])
+    capsys.readouterr()
+    _, stats = load_or_train(tmp_path, "net", {"a": 1}, lambda: nn.Linear(2, 2), train)
+    assert stats == {"steps": 1} and len(trained) == 2
+    assert f"net: cannot read the cached {weights.name} (" in capsys.readouterr().err
+    load_or_train(tmp_path, "net", {"a": 1}, lambda: nn.Linear(2, 2), train)   # whole again: loaded
+    assert len(trained) == 2

@@ -29,6 +29,23 @@ def replacing(path: str | Path) -> Iterator[Path]:
         tmp.unlink(missing_ok=True)
 
 
+def file_mode() -> int:
+    """The mode open() gives a new file under this process's umask (0o644 under 022), for files that
+    writers create owner-only: tempfile.mkstemp, and safetensors since 0.8.1 (safetensors#782), which
+    would leave a run's weights unreadable to the rest of a lab sharing its runs/ folder."""
+    umask = os.umask(0o022)
+    os.umask(umask)
+    return 0o666 & ~umask
+
+
+def save_weights(state: dict, path: str | Path) -> None:
+    """safetensors' save_file, with the file's mode as open() would have made it (`file_mode`)."""
+    from safetensors.torch import save_file
+
+    save_file(state, path)
+    os.chmod(path, file_mode())
+
+
 def write_text(path: str | Path, text: str) -> Path:
     """`path.write_text(text)`, whole or not at all."""
     with replacing(path) as tmp:

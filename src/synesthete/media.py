@@ -19,6 +19,7 @@ from torchcodec.decoders import AudioDecoder, VideoDecoder
 from torchcodec.encoders import Encoder
 from torchcodec.transforms import Resize
 
+from synesthete.atomic_file import file_mode
 from synesthete.errors import first_line
 
 
@@ -129,7 +130,7 @@ class AVWriter:
                     raise
                 return
             if exc_type is None:
-                os.chmod(self._tmp, 0o644)
+                os.chmod(self._tmp, file_mode())             # mkstemp makes it owner-only
                 os.replace(self._tmp, self.path)
                 done = True
         finally:

@@ -20,7 +20,7 @@ from typing import Any, Callable
 import torch
 import torch.nn.functional as F
 from safetensors import SafetensorError
-from safetensors.torch import load_file, save_file
+from safetensors.torch import load_file
 from torch import nn
 
 from synesthete import atomic_file
@@ -56,10 +56,15 @@ def load_or_train(
     """
     weights, sidecar = cache_paths(cache_dir, name, config)
     if weights.exists() and sidecar.exists():
-        meta = json.loads(sidecar.read_text())
-        model = build()
-        model.load_state_dict(load_file(weights))
-        return model.eval(), meta.get("stats", {})
+        try:
+            meta = json.loads(sidecar.read_text())
+            model = build()
+            model.load_state_dict(load_file(weights))
+            return model.eval(), meta.get("stats", {})
+        except (SafetensorError, json.JSONDecodeError, RuntimeError, OSError) as e:
+            # a damaged entry (a failing disk, a hand-edited file): the cache is derived, so rebuild it
+            print(f"{name}: cannot read the cached {weights.name} ({first_line(e)}); training it again",
+                  file=sys.stderr, flush=True)
     # minutes of silence otherwise: the evaluation's bar does not move while its nets train
     print(f"{name}: training once (minutes on a CPU), then cached in {cache_dir} for every later evaluation",
           file=sys.stderr, flush=True)
@@ -72,7 +77,7 @@ def load_or_train(
     # net at once (two runs started together) writes the same seeded weights; the last rename wins.
     with atomic_file.replacing(weights) as tmp:
         try:
-            save_file(state, tmp)
+            atomic_file.save_weights(state, tmp)
         except SafetensorError as e:           # a full disk, in safetensors' own words
             raise OSError(None, first_line(e), str(weights)) from e
     atomic_file.write_text(sidecar, json.dumps({"name": name, "key": config_key(config), "config": config,

@@ -19,8 +19,9 @@ from typing import Any
 
 import torch
 from safetensors import SafetensorError
-from safetensors.torch import load_file, save_file
+from safetensors.torch import load_file
 
+from synesthete.atomic_file import save_weights
 from synesthete.config import config_diff
 from synesthete.errors import first_line
 
@@ -58,9 +59,9 @@ def save_checkpoint(
     shutil.rmtree(tmp, ignore_errors=True)
     tmp.mkdir()
     try:
-        save_file(_contiguous(model), tmp / "model.safetensors")
+        save_weights(_contiguous(model), tmp / "model.safetensors")
         if ema is not None:
-            save_file(_contiguous(ema), tmp / "ema.safetensors")
+            save_weights(_contiguous(ema), tmp / "ema.safetensors")
         if optim is not None:
             torch.save(optim, tmp / "optim.pt")
         (tmp / "state.json").write_text(json.dumps({"step": step, **state}, indent=1))
