@@ -105,6 +105,21 @@ def test_static_video_scores_zero(clicks):
     assert b["f1"] == 0.0 and b["peaks"] == 0 and math.isnan(b["offset_ms"])
 
 
+def test_the_truths_own_render_is_in_sync_at_a_tempo_whose_half_beat_is_whole_frames():
+    """At 120 bpm and 16 fps half a beat is exactly 4 frames, where the tunnel's motion on the offbeats
+    matched as well as on the kicks: `eval --run` searched +-4 and scored the truth 250 ms late."""
+    from synesthete.config import DataConfig
+    from synesthete.data import VAL_INDEX_BASE, make_clip
+    from synesthete.eval.beat_sync import within_half_beat
+    from synesthete.eval.clip_metrics import clip_metrics
+
+    assert [within_half_beat(t, 16) for t in (120, 111, 132, 180, 60)] == [3, 4, 3, 2, 7]
+    cfg = DataConfig(seconds=6.0, visualizers=["geometry", "tunnel", "particles", "rings"])   # `quick`'s
+    clip = make_clip(cfg, VAL_INDEX_BASE + 3)
+    assert clip["meta"]["tempo"] == 120 and clip["meta"]["visualizer"] == "tunnel"
+    assert clip_metrics(clip["video"], clip, cfg.fps, cfg.sample_rate)["offset_ms"] == 0.0
+
+
 def test_onset_offset_finds_music_renders_in_sync_and_a_known_shift():
     """`eval --video` has only detected onsets, one every 2-4 frames in a song (hats, notes), and a
     lag of one spacing matches about as well as none. A plain +-6 frame search put the visualizer's

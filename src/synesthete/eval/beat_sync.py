@@ -9,6 +9,7 @@ in frame floor(t * fps); frame 0 has no predecessor, so events there are not sco
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping, Sequence
 
 import numpy as np
@@ -115,6 +116,15 @@ def estimate_offset(signal: np.ndarray, event_frames: np.ndarray, fps: float, ma
     """
     scores = lag_scores(signal, event_frames, max_lag)
     return best_lag(scores, max_lag) * 1000.0 / fps if scores else float("nan")
+
+
+def within_half_beat(tempo: float, fps: float) -> int:
+    """The largest lag in whole frames strictly inside half a beat: kicks and snares repeat every
+    beat, so a lag of half a beat lands on the offbeats (hats, bass) as squarely as on the beats.
+    At 120 bpm and 16 fps a beat is 8 frames: 3, where int(half a beat) gave 4 and the truth's own
+    render of validation song 3 at `quick` scored 250 ms late."""
+    half = 0.5 * 60.0 / float(tempo) * fps
+    return max(1, math.ceil(half) - 1)
 
 
 OUTSIDE_MARGIN = 1.0

@@ -10,7 +10,7 @@ import numpy as np
 import torch
 
 from synesthete.eval.av_align import av_align, flow_magnitude
-from synesthete.eval.beat_sync import beat_sync
+from synesthete.eval.beat_sync import beat_sync, within_half_beat
 from synesthete.eval.eventness import eventness_report
 from synesthete.eval.pulse import pulse_stats
 from synesthete.eval.quality import flicker, sharpness
@@ -22,9 +22,7 @@ def clip_metrics(video: torch.Tensor, clip: dict, fps: int, sample_rate: int) ->
     """uint8 video [T, 3, H, W] scored against `clip` (audio, events, features of the song)."""
     audio, events = clip["audio"], clip["events"]
     mag = flow_magnitude(video)
-    # Kicks and snares repeat every beat, so a lag search wider than half a beat is ambiguous.
-    half_beat = max(1, int(0.5 * 60.0 / float(clip["meta"]["tempo"]) * fps))
-    sync = beat_sync(video, events, fps, magnitude=mag, max_lag=half_beat)
+    sync = beat_sync(video, events, fps, magnitude=mag, max_lag=within_half_beat(clip["meta"]["tempo"], fps))
     anchors = eventness_report(video, audio, sample_rate, fps, events, magnitude=mag)
     return {
         "av_align": av_align(video, audio, sample_rate, fps, magnitude=mag)["score"],
