@@ -63,9 +63,11 @@ def bar_charts(metrics: dict, path: Path) -> Path:
     for ax in axes.flat[len(keys):]:
         ax.axis("off")
     fig.tight_layout()
-    with atomic_file.replacing(path) as tmp:
-        fig.savefig(tmp, dpi=90)
-    plt.close(fig)
+    try:
+        with atomic_file.replacing(path) as tmp:
+            fig.savefig(tmp, dpi=90)
+    finally:
+        plt.close(fig)
     return path
 
 
@@ -89,9 +91,11 @@ def timeline(path: Path, audio: torch.Tensor, sample_rate: int, fps: int, videos
                          "black: optical-flow motion, red: its peaks", fontsize=8)
     axes[-1, 0].set_xlabel("seconds")
     fig.tight_layout()
-    with atomic_file.replacing(path) as tmp:
-        fig.savefig(tmp, dpi=90)
-    plt.close(fig)
+    try:
+        with atomic_file.replacing(path) as tmp:
+            fig.savefig(tmp, dpi=90)
+    finally:
+        plt.close(fig)
     return path
 
 
