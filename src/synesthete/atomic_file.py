@@ -29,6 +29,19 @@ def replacing(path: str | Path) -> Iterator[Path]:
         tmp.unlink(missing_ok=True)
 
 
+def save_figure(fig, path: str | Path, **savefig_kw) -> Path:
+    """`fig.savefig(path)` whole or not at all, and the figure closed either way (pyplot keeps every
+    figure it made open until closed)."""
+    import matplotlib.pyplot as plt
+
+    try:
+        with replacing(path) as tmp:
+            fig.savefig(tmp, **savefig_kw)
+    finally:
+        plt.close(fig)
+    return Path(path)
+
+
 def file_mode() -> int:
     """The mode open() gives a new file under this process's umask (0o644 under 022), for files that
     writers create owner-only: tempfile.mkstemp, and safetensors since 0.8.1 (safetensors#782), which

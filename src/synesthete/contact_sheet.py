@@ -108,13 +108,7 @@ def contact_sheet(
     if title:
         fig.suptitle(title, color="white", fontsize=9)
     fig.tight_layout()
-    path = Path(path)
-    try:
-        with atomic_file.replacing(path) as tmp:
-            fig.savefig(tmp, dpi=110, facecolor=fig.get_facecolor())
-    finally:
-        plt.close(fig)
-    return path
+    return atomic_file.save_figure(fig, path, dpi=110, facecolor=fig.get_facecolor())
 
 
 def frame_grid(path: Path, rows: list[tuple[str, torch.Tensor]], title: str) -> Path:
@@ -132,9 +126,4 @@ def frame_grid(path: Path, rows: list[tuple[str, torch.Tensor]], title: str) -> 
                 ax.set_ylabel(label, color="white", fontsize=7)
     fig.suptitle(title, color="white", fontsize=9)
     fig.tight_layout()
-    try:
-        with atomic_file.replacing(path) as tmp:
-            fig.savefig(tmp, dpi=100, facecolor=fig.get_facecolor())
-    finally:
-        plt.close(fig)
-    return path
+    return atomic_file.save_figure(fig, path, dpi=100, facecolor=fig.get_facecolor())

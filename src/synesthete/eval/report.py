@@ -63,12 +63,7 @@ def bar_charts(metrics: dict, path: Path) -> Path:
     for ax in axes.flat[len(keys):]:
         ax.axis("off")
     fig.tight_layout()
-    try:
-        with atomic_file.replacing(path) as tmp:
-            fig.savefig(tmp, dpi=90)
-    finally:
-        plt.close(fig)
-    return path
+    return atomic_file.save_figure(fig, path, dpi=90)
 
 
 def timeline(path: Path, audio: torch.Tensor, sample_rate: int, fps: int, videos: dict[str, torch.Tensor],
@@ -91,12 +86,7 @@ def timeline(path: Path, audio: torch.Tensor, sample_rate: int, fps: int, videos
                          "black: optical-flow motion, red: its peaks", fontsize=8)
     axes[-1, 0].set_xlabel("seconds")
     fig.tight_layout()
-    try:
-        with atomic_file.replacing(path) as tmp:
-            fig.savefig(tmp, dpi=90)
-    finally:
-        plt.close(fig)
-    return path
+    return atomic_file.save_figure(fig, path, dpi=90)
 
 
 def _sampling(s: dict) -> str:

@@ -126,9 +126,4 @@ def plot_curves(run_dir: str | Path, out: str | Path | None = None) -> Path:
     fig.suptitle(f"training curves · {run_dir}", fontsize=12)
     fig.tight_layout()
     out.parent.mkdir(parents=True, exist_ok=True)
-    try:
-        with atomic_file.replacing(out) as tmp:
-            fig.savefig(tmp, dpi=80)
-    finally:
-        plt.close(fig)
-    return out
+    return atomic_file.save_figure(fig, out, dpi=80)
