@@ -10,7 +10,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-from synesthete.errors import naming
+from synesthete.errors import first_line, naming
 
 
 @contextmanager
@@ -52,10 +52,15 @@ def file_mode() -> int:
 
 
 def save_weights(state: dict, path: str | Path) -> None:
-    """safetensors' save_file, with the file's mode as open() would have made it (`file_mode`)."""
+    """safetensors' save_file, with the file's mode as open() would have made it (`file_mode`); a
+    refused write (a full disk) is an OSError naming `path` with safetensors' words, as open()'s is."""
+    from safetensors import SafetensorError
     from safetensors.torch import save_file
 
-    save_file(state, path)
+    try:
+        save_file(state, path)
+    except SafetensorError as e:
+        raise OSError(None, first_line(e), str(path)) from e
     os.chmod(path, file_mode())
 
 

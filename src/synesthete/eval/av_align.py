@@ -120,14 +120,15 @@ def count_matches(audio_times: np.ndarray, peak_frames: np.ndarray, fps: float) 
 
 
 def av_align(video: torch.Tensor | np.ndarray, audio: torch.Tensor | np.ndarray, sample_rate: int,
-             fps: float, magnitude: np.ndarray | None = None, resample_to: int | None = REFERENCE_SR
-             ) -> dict[str, float]:
+             fps: float, magnitude: np.ndarray | None = None, resample_to: int | None = REFERENCE_SR,
+             onsets: np.ndarray | None = None) -> dict[str, float]:
     """{score, audio_peaks, video_peaks, matched, fps}: AV-Align IoU and the counts behind it.
 
-    `magnitude` (from `flow_magnitude`) may be passed to skip recomputing the flow.
+    `magnitude` (from `flow_magnitude`) and `onsets` (from `audio_onset_times`) may be passed to skip
+    recomputing the flow and the onsets.
     """
     mags = flow_magnitude(video) if magnitude is None else magnitude
-    audio_times = audio_onset_times(audio, sample_rate, resample_to)
+    audio_times = audio_onset_times(audio, sample_rate, resample_to) if onsets is None else onsets
     peaks = video_peak_frames(mags)
     matched = count_matches(audio_times, peaks, fps)
     union = len(audio_times) + len(peaks) - matched

@@ -76,10 +76,7 @@ def load_or_train(
     # weights first, sidecar last: an entry counts once both exist. Another process training the same
     # net at once (two runs started together) writes the same seeded weights; the last rename wins.
     with atomic_file.replacing(weights) as tmp:
-        try:
-            atomic_file.save_weights(state, tmp)
-        except SafetensorError as e:           # a full disk, in safetensors' own words
-            raise OSError(None, first_line(e), str(weights)) from e
+        atomic_file.save_weights(state, tmp)
     atomic_file.write_text(sidecar, json.dumps({"name": name, "key": config_key(config), "config": config,
                                                 "stats": stats}, indent=1))
     print(f"{name}: trained in {time.perf_counter() - t0:.0f} s", file=sys.stderr, flush=True)

@@ -64,7 +64,7 @@ def eval_video(video: str | Path, audio: str | Path | None = None, max_side: int
     sync = beat_sync_signals(mag, luma_increase(np.concatenate(luma) if luma else np.zeros(0, np.float32)),
                              onsets, fps)
     out = {
-        "av_align": av_align(None, wave, sr, fps, magnitude=mag)["score"],
+        "av_align": av_align(None, wave, sr, fps, magnitude=mag, onsets=onsets)["score"],
         "onset_f1": sync["f1"],
         "onset_precision": sync["precision"],
         "onset_recall": sync["recall"],

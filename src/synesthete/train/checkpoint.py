@@ -18,7 +18,6 @@ from pathlib import Path
 from typing import Any
 
 import torch
-from safetensors import SafetensorError
 from safetensors.torch import load_file
 
 from synesthete.atomic_file import save_weights
@@ -65,10 +64,11 @@ def save_checkpoint(
         if optim is not None:
             torch.save(optim, tmp / "optim.pt")
         (tmp / "state.json").write_text(json.dumps({"step": step, **state}, indent=1))
-    except (OSError, RuntimeError, SafetensorError) as e:
-        # a full disk: safetensors and torch.save raise their own errors; the checkpoints before stay
+    except (OSError, RuntimeError) as e:
+        # a full disk (torch.save raises a RuntimeError of its own); the checkpoints before stay
         shutil.rmtree(tmp, ignore_errors=True)
-        raise CheckpointError(f"cannot write checkpoint {final}: {first_line(e)}") from e
+        reason = e.strerror if isinstance(e, OSError) and e.strerror else first_line(e)
+        raise CheckpointError(f"cannot write checkpoint {final}: {reason}") from e
     old = stage_dir / f".{final.name}.old"
     if final.exists():
         os.replace(final, old)
