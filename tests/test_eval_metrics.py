@@ -499,3 +499,17 @@ def test_json_output_writes_null_for_nan():
              "d": torch.tensor([1.0, float("nan")]), "e": None, "f": True, "g": "x"}
     assert _strict_json(jsonout.dumps(value)) == {"a": None, "b": [1.5, None], "c": 3, "d": [1.0, None],
                                                   "e": None, "f": True, "g": "x"}
+
+
+def test_a_still_picture_has_no_motion_and_no_event_anchors():
+    """Farneback reports a constant 0.011 px between this plasma frame and itself, above STILL_PX:
+    every second then tied as an "event", and a still video found the crash and agreed with the audio."""
+    from synesthete.config import DataConfig
+    from synesthete.data import VAL_INDEX_BASE, make_clip
+
+    clip = make_clip(DataConfig(seconds=2.0), VAL_INDEX_BASE + 27)
+    still = clip["video"][:1].repeat(32, 1, 1, 1)
+    assert not flow_magnitude(still).any()
+    r = eventness_report(still, clip["audio"], DataConfig().sample_rate, 16, {"crash": [0.5]})
+    assert r["audio_recall@3,1"] == 1.0        # the audio side is unchanged: it finds the crash
+    assert r["visual_recall@3,1"] == 0.0 and r["av_agreement"] == 0.0

@@ -18,7 +18,9 @@ Follows the paper's reference implementation (TempoTokens `av_align.py`) step by
 
 Deviations: frames come in as RGB tensors, not BGR from `cv2.VideoCapture` (we convert with
 COLOR_RGB2GRAY, giving the same luma); the audio is the clip's waveform, not a decoded file
-(no codec round trip); an empty union scores 0 instead of dividing by zero.
+(no codec round trip); an empty union scores 0 instead of dividing by zero; a frame identical
+to the one before has flow 0 (Farneback reports a constant 0.01-0.05 px on some pictures, which
+no strict maximum can come from: a still video scores 0 either way).
 """
 
 from __future__ import annotations
@@ -31,7 +33,9 @@ import torch
 FARNEBACK = {"pyr_scale": 0.5, "levels": 3, "winsize": 15, "iterations": 3, "poly_n": 5, "poly_sigma": 1.2, "flags": 0}
 REFERENCE_SR = 22050  # librosa.load's default rate, which the reference analyses audio at
 STILL_PX = 0.01
-"""Farneback reports up to ~0.006 px mean flow between identical 128 px frames: less is stillness."""
+"""Below this mean flow (px) a frame is read as still: Farneback's round-off on nearly identical
+frames. Exactly identical frames are given 0 directly, as on some pictures Farneback reports up to
+0.05 px between a frame and itself (the plasma of validation song 27), the same every frame."""
 
 
 def to_uint8_frames(video: torch.Tensor | np.ndarray) -> np.ndarray:
@@ -54,11 +58,12 @@ def flow_magnitude(video: torch.Tensor | np.ndarray) -> np.ndarray:
 
 def gray_flow_magnitude(gray: np.ndarray, previous: np.ndarray | None = None) -> np.ndarray:
     """`flow_magnitude` of uint8 luma frames [T, H, W]. [0] is 0, or the flow from `previous` (the
-    frame before them), so a long video can be scored a chunk at a time with the same figures."""
+    frame before them), so a long video can be scored a chunk at a time with the same figures.
+    A frame identical to the one before it has moved 0 px, whatever Farneback would report."""
     mags = np.zeros(len(gray), dtype=np.float32)
     for i in range(len(gray)):
         before = gray[i - 1] if i else previous
-        if before is not None:
+        if before is not None and not np.array_equal(before, gray[i]):
             flow = cv2.calcOpticalFlowFarneback(before, gray[i], None, **FARNEBACK)
             mags[i] = cv2.magnitude(flow[..., 0], flow[..., 1]).mean()
     return mags
