@@ -47,7 +47,7 @@ def test_pipeline_evaluates_every_baseline(tiny_run):
     assert set(metrics["results"]) == set(BASELINES)          # the run trained the regression stage too
     for b in BASELINES:
         for k in ("av_align", "beat_f1", "offset_ms", "reactivity", "mode_accuracy", "sharpness_ratio",
-                  "flicker_ratio", "visual_recall@3,1", "pulse_ratio"):
+                  "flicker_ratio", "visual_recall@3", "visual_recall@3,1", "pulse_ratio"):
             assert k in metrics["results"][b], (b, k)
     truth, static = metrics["results"]["ground_truth"], metrics["results"]["static"]
     assert truth["sharpness_ratio"] == 1.0 and static["flicker_ratio"] == 0.0 and static["av_align"] == 0.0

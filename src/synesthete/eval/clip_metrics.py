@@ -32,6 +32,7 @@ def clip_metrics(video: torch.Tensor, clip: dict, fps: int, sample_rate: int) ->
         "brightness_f1": sync["brightness_f1"],
         "offset_ms": sync["offset_ms"],
         "pulse_ratio": pulse_stats(video, events["kick"], fps)["ratio"],
+        "visual_recall@3": anchors["visual_recall@3"],
         "visual_recall@3,1": anchors["visual_recall@3,1"],
         "eventness_agreement": anchors["av_agreement"],
         "reactivity": reactivity(video, clip["features"], magnitude=mag)["reactivity"],
