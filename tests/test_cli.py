@@ -2,6 +2,7 @@
 '%' breaks it), the scripts' too; bad numbers and unwritable outputs are one line and exit 2 before any
 work, and so is a script pointed at a missing run; `generate` finds the run the pipeline trained."""
 
+import json
 import os
 import runpy
 import signal
@@ -193,3 +194,13 @@ def test_generate_defaults_to_the_newest_trained_preset_run(tmp_path, monkeypatc
     assert default_run() == "runs/standard"
     os.utime(tmp_path / "runs" / "quick" / "dit", (1e9, 1e9))
     assert default_run() == "runs/quick"
+
+
+def test_eventness_probe_scores_the_truth_a_mismatched_render_and_chance(monkeypatch, capsys):
+    script = next(p for p in SCRIPTS if p.stem == "eventness_probe")
+    assert run_script(script, "--songs", "2", "--seconds", "3", monkeypatch=monkeypatch) == 0
+    out = json.loads(capsys.readouterr().out)
+    assert out["songs"] == [0, 1] and out["seconds"] == 3.0
+    agreement = out["av_agreement"]
+    assert set(agreement) >= {"truth", "mismatched", "random"} and 0 < agreement["random"] <= 1
+    assert agreement["truth_above_mismatched"].endswith("of 2")
