@@ -196,8 +196,8 @@ def test_generate_defaults_to_the_newest_trained_preset_run(tmp_path, monkeypatc
     assert default_run() == "runs/quick"
 
 
-def test_eventness_probe_scores_the_truth_a_mismatched_render_and_chance(monkeypatch, capsys):
-    script = next(p for p in SCRIPTS if p.stem == "eventness_probe")
+def test_chance_probe_scores_the_truth_a_mismatched_render_and_chance(monkeypatch, capsys):
+    script = next(p for p in SCRIPTS if p.stem == "chance_probe")
     assert run_script(script, "--songs", "2", "--seconds", "3", monkeypatch=monkeypatch) == 0
     out = json.loads(capsys.readouterr().out)
     assert out["songs"] == [0, 1] and out["seconds"] == 3.0

@@ -117,7 +117,9 @@ def test_the_truths_own_render_is_in_sync_at_a_tempo_whose_half_beat_is_whole_fr
     cfg = DataConfig(seconds=6.0, visualizers=["geometry", "tunnel", "particles", "rings"])   # `quick`'s
     clip = make_clip(cfg, VAL_INDEX_BASE + 3)
     assert clip["meta"]["tempo"] == 120 and clip["meta"]["visualizer"] == "tunnel"
-    assert clip_metrics(clip["video"], clip, cfg.fps, cfg.sample_rate)["offset_ms"] == 0.0
+    scores = clip_metrics(clip["video"], clip, cfg.fps, cfg.sample_rate)
+    assert scores["offset_ms"] == 0.0
+    assert scores["tempo_accuracy"] == 1.0                  # it moves at the song's pace
 
 
 def test_onset_offset_finds_music_renders_in_sync_and_a_known_shift():
@@ -362,6 +364,7 @@ def test_eval_video_cli_scores_any_mp4_as_strict_json(clicks, tmp_path, capsys, 
     assert scores["synced"]["offset_ms"] == 0.0 and scores["late"]["offset_ms"] == 4 * 1000 / FPS   # 4 frames late
     silent = scores["silent"]
     assert silent["audio_onsets"] == 0 and silent["onset_f1"] is None and silent["tempo_bpm"] is None
+    assert scores["synced"]["motion_tempo_bpm"] > 0      # the square moves (at the clicks' irregular pace)
     learned = scores["synced"]["sync_scorer"]
     assert learned["frames"] == T and learned["fps"] == 16 and learned["val_offset_accuracy_1"] == 0.5
     assert abs(learned["offset_frames"]) <= 6 and learned["offset_ms"] == learned["offset_frames"] * 62.5
@@ -513,3 +516,20 @@ def test_a_still_picture_has_no_motion_and_no_event_anchors():
     r = eventness_report(still, clip["audio"], DataConfig().sample_rate, 16, {"crash": [0.5]})
     assert r["audio_recall@3,1"] == 1.0        # the audio side is unchanged: it finds the crash
     assert r["visual_recall@3,1"] == 0.0 and r["av_agreement"] == 0.0
+
+
+def test_motion_tempo_finds_the_pace_a_picture_pulses_at():
+    """Per clip, does the picture move at the song's pace? Its motion read as an onset envelope."""
+    from synesthete.eval.semantics import motion_tempo, tempo_matches
+
+    for tempo in (96, 120, 132, 150):
+        pulses = np.round(np.arange(0, 128, 60 * FPS / tempo)).astype(int)
+        motion = np.full(128, 0.5, np.float32)
+        motion[pulses] = 3.0
+        estimate = motion_tempo(motion, FPS)
+        assert tempo_matches(estimate, tempo, FPS), (tempo, estimate)
+        assert not tempo_matches(estimate, tempo * 4 / 3, FPS), (tempo, estimate)
+    # half or double is the same pace at another metrical level; a beat period of 8 frames is 120 bpm
+    assert tempo_matches(60.0, 120, FPS) and tempo_matches(240.0, 120, FPS) and not tempo_matches(90.0, 120, FPS)
+    still = motion_tempo(np.zeros(128, np.float32), FPS)      # librosa alone would answer its prior, 120
+    assert math.isnan(still) and not tempo_matches(still, 120, FPS)

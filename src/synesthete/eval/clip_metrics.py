@@ -15,7 +15,7 @@ from synesthete.eval.eventness import eventness_report
 from synesthete.eval.pulse import pulse_stats
 from synesthete.eval.quality import flicker, sharpness
 from synesthete.eval.reactivity import reactivity
-from synesthete.eval.semantics import mean_motion, palette_temperature
+from synesthete.eval.semantics import mean_motion, motion_tempo, palette_temperature, tempo_matches
 
 
 def clip_metrics(video: torch.Tensor, clip: dict, fps: int, sample_rate: int) -> dict[str, float]:
@@ -38,6 +38,7 @@ def clip_metrics(video: torch.Tensor, clip: dict, fps: int, sample_rate: int) ->
         "reactivity": reactivity(video, clip["features"], magnitude=mag)["reactivity"],
         "temperature": palette_temperature(video),
         "motion": mean_motion(video, magnitude=mag),
+        "tempo_accuracy": float(tempo_matches(motion_tempo(mag, fps), clip["meta"]["tempo"], fps)),
         "sharpness": sharpness(video),
         "flicker": flicker(video),
     }

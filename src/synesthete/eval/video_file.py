@@ -30,6 +30,7 @@ def eval_video(video: str | Path, audio: str | Path | None = None, max_side: int
 
     from synesthete.eval.av_align import audio_onsets, av_align, gray_flow_magnitude, grayscale
     from synesthete.eval.beat_sync import beat_sync_signals, luma_increase, onset_offset
+    from synesthete.eval.semantics import motion_tempo
     from synesthete.eval.sync_scorer import ScorerFrames
     from synesthete.media import MediaError, VideoReader, read_audio, read_audio_on_clock
 
@@ -81,6 +82,9 @@ def eval_video(video: str | Path, audio: str | Path | None = None, max_side: int
         "audio_onsets": int(len(onsets)),
         # librosa's tempo prior answers 120 bpm for silence: no onsets, no tempo
         "tempo_bpm": float(librosa.feature.tempo(y=wave.reshape(-1).numpy(), sr=sr)[0]) if len(onsets) else None,
+        # the picture's own tempo from its motion (semantics.motion_tempo; null when still): the
+        # song's, half or double it, when the picture moves at the song's pace
+        "motion_tempo_bpm": motion_tempo(mag, fps),
         "note": "onset_f1 scores motion peaks against librosa onsets (no ground truth for an arbitrary video)",
     }
     if scorer is not None:

@@ -1,14 +1,17 @@
-"""What the eventness anchors can tell at a clip length: the visualizer's own render of validation
-songs against chance, as `eval --run` scores them.
+"""Do the song-structure metrics tell the visualizer from chance at an excerpt length? The
+visualizer's own render of validation songs against chance, as `eval --run` scores them.
 
-    uv run python scripts/eventness_probe.py --songs 64 --seconds 8
-    uv run python scripts/eventness_probe.py --songs 32 --seconds 30
+    uv run python scripts/chance_probe.py --songs 64 --seconds 8
+    uv run python scripts/chance_probe.py --songs 32 --seconds 30
 
-Scores each song's render (`truth`), the next song's render against this song (`mismatched`, the
-mismatched_truth baseline's chance level) and random anchors: the same top-3 picks with
-non-maximum suppression over random per-second scores, 200 seeded draws per song. Recalls count
-only songs with a crash or a section start in the excerpt (how many is in `songs_with_events`).
-Prints JSON: the mean of each figure, and on how many songs truth beats mismatched.
+Scores each song's render (`truth`) and the next song's render against this song (`mismatched`,
+the mismatched_truth baseline's chance level) on the eventness anchors (`visual_recall@3`,
+`visual_recall@3,1`, `av_agreement`), adding random anchors (`random`: the same top-3 picks with
+non-maximum suppression over random per-second scores, 200 seeded draws per song), and on the
+pace: `tempo_accuracy` (the picture's motion tempo is the song's, half or double) and
+`tempo_motion_spearman` (mean motion against tempo across the songs). Recalls count only songs
+with a crash or a section start in the excerpt (how many: `songs_with_events`). Prints JSON: the
+mean of each figure, and on how many songs truth beats mismatched.
 """
 
 import argparse
@@ -23,6 +26,7 @@ from synesthete.data import VAL_INDEX_BASE, make_clip
 from synesthete.eval.av_align import flow_magnitude
 from synesthete.eval.eventness import (audio_eventness, eventness_report, num_bins, recall_at, top_k_anchors,
                                        truth_event_seconds)
+from synesthete.eval.semantics import motion_tempo, spearman, tempo_matches
 
 FIGURES = ("visual_recall@3", "visual_recall@3,1", "av_agreement")
 DRAWS = 200
@@ -51,13 +55,17 @@ def main() -> None:
     cfg = DataConfig(seconds=args.seconds)
     rng = np.random.default_rng(0)
     rows: dict[str, list[dict]] = {"truth": [], "mismatched": [], "random": []}
-    audio_rows = []
+    audio_rows, tempos, motions = [], [], {"truth": [], "mismatched": []}
     clip = make_clip(cfg, VAL_INDEX_BASE + args.first)
     for i in range(args.first, args.first + args.songs):
         nxt = make_clip(cfg, VAL_INDEX_BASE + i + 1)
+        tempos.append(float(clip["meta"]["tempo"]))
         for name, video in (("truth", clip["video"]), ("mismatched", nxt["video"])):
-            rows[name].append(eventness_report(video, clip["audio"], cfg.sample_rate, cfg.fps, clip["events"],
-                                               magnitude=flow_magnitude(video)))
+            mag = flow_magnitude(video)
+            row = eventness_report(video, clip["audio"], cfg.sample_rate, cfg.fps, clip["events"], magnitude=mag)
+            row["tempo_accuracy"] = float(tempo_matches(motion_tempo(mag, cfg.fps), tempos[-1], cfg.fps))
+            rows[name].append(row)
+            motions[name].append(float(mag[1:].mean()))
         rows["random"].append(chance(rng, clip, cfg.sample_rate, args.seconds))
         audio_rows.append(rows["truth"][-1])
         clip = nxt
@@ -76,6 +84,10 @@ def main() -> None:
         both = np.isfinite(t) & np.isfinite(m)
         out[fig]["truth_above_mismatched"] = f"{int((t[both] > m[both]).sum())} of {int(both.sum())}"
         out[fig]["truth_below_mismatched"] = f"{int((t[both] < m[both]).sum())} of {int(both.sum())}"
+    for fig in ("tempo_accuracy",):
+        out[fig] = {name: mean([r[fig] for r in rows[name]]) for name in ("truth", "mismatched")}
+    out["tempo_motion_spearman"] = {name: round(spearman(np.array(tempos), np.array(m)), 3)
+                                    for name, m in motions.items()}
     print(json.dumps(out, indent=1))
 
 
