@@ -39,7 +39,7 @@ from synesthete.train.vae_task import reconstruct, to_model_range, to_uint8
 
 BASELINES = ("ground_truth", "model", "shuffled_audio", "null_audio", "mismatched_truth", "regression", "static")
 
-HEADLINE = ("av_align", "beat_f1", "offset_ms", "reactivity", "mode_accuracy", "sharpness_ratio",
+HEADLINE = ("av_align", "beat_f1", "offset_ms", "reactivity", "mode_accuracy", "tempo_accuracy", "sharpness_ratio",
             "flicker_ratio", "frechet_distance", "visualizer_accuracy", "sync_offset_accuracy")
 """The metrics of the summary table (README, pipeline); metrics.json holds all of them."""
 
