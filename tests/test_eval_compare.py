@@ -46,6 +46,7 @@ def test_a_consistent_small_gain_is_supported_song_by_song(pair):
     assert rows["model mode_accuracy"]["a"] == 1.0 and rows["model mode_accuracy"]["b"] == 0.5
     assert rows["model sharpness_ratio"]["difference"] == pytest.approx(0.0)
     assert "null_audio" not in " ".join(rows)                                      # neither scored it
+    assert "model tempo_accuracy" not in rows                  # evaluations from before it existed
     table = comparison_table(compare(*pair))
     assert "| model av_align | " in table and "+0.040" in table
     same = compare(pair[0], pair[0])["rows"]
@@ -127,3 +128,13 @@ def test_pool_joins_one_runs_parts_and_refuses_anything_else(pair, tmp_path, cap
     assert cli_main(["pool", str(tmp_path / "p0.json"), str(tmp_path / "p0.json")]) == 2
     err = capsys.readouterr().err.strip()
     assert "scored too" in err and "\n" not in err
+
+
+def test_the_pace_is_compared_when_both_evaluations_scored_it(pair):
+    a, b = copy.deepcopy(pair[0]), copy.deepcopy(pair[1])
+    for m, hits in ((a, [1.0] * 12), (b, [1.0] * 6 + [0.0] * 6)):
+        for row, hit in zip(m["per_clip"]["model"], hits):
+            row["tempo_accuracy"] = hit
+    rows = {r["statistic"]: r for r in compare(a, b)["rows"]}
+    assert rows["model tempo_accuracy"]["a"] == 1.0 and rows["model tempo_accuracy"]["difference"] == 0.5
+    assert "model tempo_accuracy" not in {r["statistic"] for r in compare(a, pair[1])["rows"]}   # B lacks it

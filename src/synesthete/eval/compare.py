@@ -73,6 +73,8 @@ def _statistics(m: dict) -> dict[str, tuple]:
             out[f"av_align, model - {other}"] = (_margin, [_column(m, "model", "av_align"),
                                                            _column(m, other, "av_align")])
     out["model mode_accuracy"] = (_mean, [_mode_correct(m, "model")])
+    if all("tempo_accuracy" in r for r in m["per_clip"]["model"]):   # scored since tempo_accuracy exists
+        out["model tempo_accuracy"] = (_mean, [_column(m, "model", "tempo_accuracy")])
     out["model sharpness_ratio"] = (_ratio, [_column(m, "model", "sharpness"), _column(m, "ground_truth", "sharpness")])
     if all("visualizer_accuracy" in r for r in m["per_clip"]["model"]):   # scored with the learned nets
         out["model visualizer_accuracy"] = (_mean, [_column(m, "model", "visualizer_accuracy")])
