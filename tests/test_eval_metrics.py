@@ -533,3 +533,18 @@ def test_motion_tempo_finds_the_pace_a_picture_pulses_at():
     assert tempo_matches(60.0, 120, FPS) and tempo_matches(240.0, 120, FPS) and not tempo_matches(90.0, 120, FPS)
     still = motion_tempo(np.zeros(128, np.float32), FPS)      # librosa alone would answer its prior, 120
     assert math.isnan(still) and not tempo_matches(still, 120, FPS)
+
+
+def test_eval_video_reads_no_tempo_from_a_second(clicks, tmp_path, capsys):
+    """From 1 s librosa's tempo is mostly its prior's answer; `eval --video` says null, not a number."""
+    from synesthete.cli import main as cli_main
+    from synesthete.media import write_av
+
+    frames, audio, _ = clicks
+    for seconds in (1, 6):
+        n = seconds * FPS
+        track = torch.from_numpy(audio[: n * SR // FPS])[None]
+        write_av(tmp_path / f"{seconds}.mp4", jumping_square(frames)[:n], FPS, track, SR)
+        assert cli_main(["eval", "--video", str(tmp_path / f"{seconds}.mp4"), "--no-nets"]) == 0
+        out = _strict_json(capsys.readouterr().out)
+        assert (out["tempo_bpm"] is None, out["motion_tempo_bpm"] is None) == (seconds == 1,) * 2, out

@@ -30,7 +30,7 @@ def eval_video(video: str | Path, audio: str | Path | None = None, max_side: int
 
     from synesthete.eval.av_align import audio_onsets, av_align, gray_flow_magnitude, grayscale
     from synesthete.eval.beat_sync import beat_sync_signals, luma_increase, onset_offset
-    from synesthete.eval.semantics import motion_tempo
+    from synesthete.eval.semantics import MIN_TEMPO_SECONDS, motion_tempo
     from synesthete.eval.sync_scorer import ScorerFrames
     from synesthete.media import MediaError, VideoReader, read_audio, read_audio_on_clock
 
@@ -64,6 +64,7 @@ def eval_video(video: str | Path, audio: str | Path | None = None, max_side: int
     offset_ms, window = onset_offset(mag, onsets, strengths, fps)
     sync = beat_sync_signals(mag, luma_increase(np.concatenate(luma) if luma else np.zeros(0, np.float32)),
                              onsets, fps)
+    timed = len(mag) / fps >= MIN_TEMPO_SECONDS      # long enough to read a tempo from
     out = {
         "av_align": av_align(None, wave, sr, fps, magnitude=mag, onsets=onsets)["score"],
         "onset_f1": sync["f1"],
@@ -81,10 +82,11 @@ def eval_video(video: str | Path, audio: str | Path | None = None, max_side: int
         "audio_start_ms": None if audio_start is None else round(1000 * audio_start, 3),
         "audio_onsets": int(len(onsets)),
         # librosa's tempo prior answers 120 bpm for silence: no onsets, no tempo
-        "tempo_bpm": float(librosa.feature.tempo(y=wave.reshape(-1).numpy(), sr=sr)[0]) if len(onsets) else None,
+        "tempo_bpm": float(librosa.feature.tempo(y=wave.reshape(-1).numpy(), sr=sr)[0])
+        if len(onsets) and timed else None,
         # the picture's own tempo from its motion (semantics.motion_tempo; null when still): the
         # song's, half or double it, when the picture moves at the song's pace
-        "motion_tempo_bpm": motion_tempo(mag, fps),
+        "motion_tempo_bpm": motion_tempo(mag, fps) if timed else None,
         "note": "onset_f1 scores motion peaks against librosa onsets (no ground truth for an arbitrary video)",
     }
     if scorer is not None:
