@@ -295,6 +295,10 @@ def test_paired_bootstrap_intervals():
     iv = intervals(per_clip)
     assert iv["av_align_truth_margin"]["mismatched_truth"]["value"] == pytest.approx(0.25)   # truth 0.65 - 0.4
     assert iv["av_align_margin"]["mismatched_truth"]["value"] == pytest.approx(0.2)          # model 0.6 - 0.4
+    assert "reactivity_truth_margin" not in iv              # not scored in these rows (an older evaluation)
+    for r in per_clip["ground_truth"] + per_clip["mismatched_truth"]:
+        r["reactivity"] = 0.7                                 # a metric at chance on these songs
+    assert intervals(per_clip)["reactivity_truth_margin"]["mismatched_truth"]["ci95"] == [0.0, 0.0]
 
 
 def test_by_visualizer_splits_the_songs_by_look():
