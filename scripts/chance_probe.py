@@ -1,5 +1,6 @@
-"""Do the song-structure metrics tell the visualizer from chance at an excerpt length? The
-visualizer's own render of validation songs against chance, as `eval --run` scores them.
+"""Whether the song-structure metrics tell the visualizer's own renders from chance at an excerpt length.
+
+The renders of validation songs scored as `eval --run` scores them, against chance.
 
     uv run python scripts/chance_probe.py --songs 64 --seconds 8
     uv run python scripts/chance_probe.py --songs 32 --seconds 30
@@ -52,6 +53,8 @@ def main() -> None:
     ap.add_argument("--songs", type=int, default=64)
     ap.add_argument("--seconds", type=float, default=8.0)
     args = ap.parse_args()
+    if args.songs < 1 or args.seconds <= 0:
+        ap.error("--songs must be at least 1 and --seconds above 0")
     cfg = DataConfig(seconds=args.seconds)
     rng = np.random.default_rng(0)
     rows: dict[str, list[dict]] = {"truth": [], "mismatched": [], "random": []}
@@ -84,12 +87,11 @@ def main() -> None:
         both = np.isfinite(t) & np.isfinite(m)
         out[fig]["truth_above_mismatched"] = f"{int((t[both] > m[both]).sum())} of {int(both.sum())}"
         out[fig]["truth_below_mismatched"] = f"{int((t[both] < m[both]).sum())} of {int(both.sum())}"
-    for fig in ("tempo_accuracy",):
-        out[fig] = {name: mean([r[fig] for r in rows[name]]) for name in ("truth", "mismatched")}
+    out["tempo_accuracy"] = {name: mean([r["tempo_accuracy"] for r in rows[name]]) for name in ("truth", "mismatched")}
     out["tempo_motion_spearman"] = {name: round(spearman(np.array(tempos), np.array(m)), 3)
                                     for name, m in motions.items()}
     print(json.dumps(out, indent=1))
 
 
 if __name__ == "__main__":
-    sys.exit(report_errors("eventness_probe", main))
+    sys.exit(report_errors("chance_probe", main))

@@ -9,8 +9,9 @@ paired percentile bootstrap, Efron & Tibshirani 1993). Deterministic: a fixed se
 The intervals cover what the targets are stated in: the model's AV-Align and beat F1 as
 ratios to the ground truth's, its margins over shuffled and null audio, and every baseline's
 sharpness ratio; and, per sync metric, the ground truth's margin over its mismatched render:
-whether the metric can tell sync from chance on these songs at all. A lower bound above the target (or above 0 for a margin) is a result that
-these songs support; an interval that straddles it is not decided by them.
+whether the metric can tell sync from chance on these songs at all. A lower bound above the
+target (or above 0 for a margin) is a result that these songs support; an interval that
+straddles it is not decided by them.
 """
 
 from __future__ import annotations
