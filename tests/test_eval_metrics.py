@@ -552,3 +552,16 @@ def test_eval_video_reads_no_tempo_from_a_second(clicks, tmp_path, capsys):
         assert cli_main(["eval", "--video", str(tmp_path / f"{seconds}.mp4"), "--no-nets"]) == 0
         out = _strict_json(capsys.readouterr().out)
         assert (out["tempo_bpm"] is None, out["motion_tempo_bpm"] is None) == (seconds == 1,) * 2, out
+
+
+def test_audio_shorter_than_an_onset_window_has_no_onsets_and_no_warning(clicks):
+    """Under librosa's 2048-sample window (93 ms at 22.05 kHz) it warns and answers from its zero
+    padding; a video's frame or two of audio has no onsets instead, and nothing on stderr."""
+    import warnings
+
+    _, audio, _ = clicks
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        assert len(audio_onset_times(audio[: SR // FPS], SR)) == 0           # one frame, 62.5 ms
+        assert len(audio_onset_times(audio[: int(0.09 * SR)], SR)) == 0     # 90 ms, just under
+    assert len(audio_onset_times(audio, SR)) > 0
