@@ -14,7 +14,7 @@ from synesthete.eval.beat_sync import (
     match_events,
     peak_frames,
 )
-from synesthete.eval.eventness import eventness_report, top_k_anchors
+from synesthete.eval.eventness import audio_recall, eventness_report, top_k_anchors
 from synesthete.eval.quality import (
     diversity,
     flicker_ratio,
@@ -187,6 +187,10 @@ def test_eventness_finds_planted_loud_seconds():
     r = eventness_report(video, audio, SR, FPS, events, k=2, radius=1, delta=1, magnitude=motion)
     assert r["audio_recall@2"] == 1.0 and r["visual_recall@2"] == 1.0 and r["av_agreement"] == 1.0
     assert r["truth_events"] == 2
+    alone = audio_recall(audio, SR, events, seconds, k=2)      # the audio side alone agrees
+    assert alone == {k: r[k] for k in ("audio_recall@2", "audio_recall@2,1", "truth_events")}
+    quiet = audio_recall(audio[: 3 * SR], SR, events, 3, k=2)  # the loud seconds cut off: no truth
+    assert quiet["truth_events"] == 0 and math.isnan(quiet["audio_recall@2"])
     assert list(top_k_anchors(np.array([0.0, 5, 4, 0, 3, 0]), k=3, radius=1)) == [1, 4]  # 2 is suppressed
 
 

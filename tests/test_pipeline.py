@@ -70,6 +70,10 @@ def test_pipeline_evaluates_every_baseline(tiny_run):
     assert sum(e["songs"] for e in looks.values()) == len(metrics["clips"])
     assert all(f"| {look} | " in report for look in looks)
     assert set(HEADLINE) >= {"av_align", "beat_f1"}
+    audio = metrics["audio_eventness"]                         # the audio side, once per song
+    assert len(audio["per_clip"]) == 2 and {"audio_recall@3", "audio_recall@3,1"} <= set(audio)
+    assert audio["songs_with_events"] == sum(r["truth_events"] > 0 for r in audio["per_clip"])
+    assert "Audio eventness anchors" in report
 
 
 def test_finished_stages_are_skipped(tiny_run, monkeypatch, capsys):

@@ -105,6 +105,20 @@ def recall_at(anchors: np.ndarray, truth: np.ndarray, delta: int = 0) -> float:
     return float((np.abs(truth[:, None] - anchors[None, :]) <= delta).any(axis=1).mean())
 
 
+def _recalls(side: str, anchors: np.ndarray, truth: np.ndarray, k: int, delta: int) -> dict[str, float]:
+    return {f"{side}_recall@{k}": recall_at(anchors, truth, 0),
+            f"{side}_recall@{k},{delta}": recall_at(anchors, truth, delta)}
+
+
+def audio_recall(audio: torch.Tensor | np.ndarray, sample_rate: int, events: Mapping[str, object],
+                 seconds: float, k: int = 3, radius: int = 1, delta: int = 1) -> dict[str, float]:
+    """{audio_recall@K, audio_recall@K,D, truth_events}: the audio side alone. It depends on the
+    song only, so an evaluation scores it once per song, not once per baseline."""
+    truth = truth_event_seconds(events, seconds)
+    anchors = top_k_anchors(audio_eventness(audio, sample_rate), k, radius)
+    return {**_recalls("audio", anchors, truth, k, delta), "truth_events": len(truth)}
+
+
 def eventness_report(video: torch.Tensor | np.ndarray, audio: torch.Tensor | np.ndarray, sample_rate: int,
                      fps: float, events: Mapping[str, object], k: int = 3, radius: int = 1, delta: int = 1,
                      magnitude: np.ndarray | None = None) -> dict[str, float]:
@@ -117,10 +131,8 @@ def eventness_report(video: torch.Tensor | np.ndarray, audio: torch.Tensor | np.
     v_anchor = top_k_anchors(visual_eventness(video, fps, magnitude), k, radius)
     truth = truth_event_seconds(events, len(video) / fps)
     return {
-        f"audio_recall@{k}": recall_at(a_anchor, truth, 0),
-        f"audio_recall@{k},{delta}": recall_at(a_anchor, truth, delta),
-        f"visual_recall@{k}": recall_at(v_anchor, truth, 0),
-        f"visual_recall@{k},{delta}": recall_at(v_anchor, truth, delta),
+        **_recalls("audio", a_anchor, truth, k, delta),
+        **_recalls("visual", v_anchor, truth, k, delta),
         "av_agreement": recall_at(v_anchor, a_anchor, delta),
         "truth_events": len(truth),
     }

@@ -96,6 +96,18 @@ def _sampling(s: dict) -> str:
     return f"sampled with {s['steps']} {s['sampler']} steps at guidance {s['guidance']:g}{limited}{rescaled}"
 
 
+def _audio_eventness_line(a: dict | None) -> list[str]:
+    """The audio side of the eventness anchors, one line: the same song audio under every baseline."""
+    if not a:
+        return []
+    if not a["songs_with_events"]:
+        return ["Audio eventness anchors: no song has a crash or section start in its excerpt.", ""]
+    return [f"Audio eventness anchors (the song's audio, the same under every baseline), over the "
+            f"{a['songs_with_events']} songs with a crash or section start: recall@3 {fmt(a['audio_recall@3'])}, "
+            f"recall@3,1 {fmt(a['audio_recall@3,1'])} (`audio_eventness` in metrics.json; the visual side "
+            "is in the table).", ""]
+
+
 def write_report(out_dir: Path, metrics: dict, timelines: list[Path]) -> Path:
     out_dir.mkdir(parents=True, exist_ok=True)
     atomic_file.write_text(out_dir / "metrics.json", jsonout.dumps(metrics, indent=1))
@@ -109,6 +121,7 @@ def write_report(out_dir: Path, metrics: dict, timelines: list[Path]) -> Path:
         "",
         headline_table(metrics, [k for k in ORDER]),
         "",
+        *_audio_eventness_line(metrics.get("audio_eventness")),
         f"How sure these songs make the figures: 95% paired bootstrap intervals over the "
         f"{len(metrics['clips'])} songs (`eval/uncertainty.py`; `intervals` in metrics.json).",
         "",

@@ -29,6 +29,7 @@ from synesthete.data import make_clip
 from synesthete.data.procedural import VAL_INDEX_BASE
 from synesthete.eval.breakdown import by_visualizer
 from synesthete.eval.clip_metrics import clip_metrics, nanmean
+from synesthete.eval.eventness import audio_recall
 from synesthete.eval.quality import diversity, frechet_distance, psnr, sharpness, ssim
 from synesthete.eval.semantics import semantics_from_stats
 from synesthete.eval.uncertainty import intervals
@@ -93,7 +94,7 @@ def evaluate_run(run: Path, device: torch.device, overrides: dict | None = None,
     per_clip: dict[str, list[dict]] = {b: [] for b in baselines}
     feats: dict[str, list[torch.Tensor]] = {b: [] for b in baselines}
     sync: dict[str, list[dict]] = {b: [] for b in baselines}
-    div, vae_psnr, vae_ssim, vae_sharp = [], [], [], []
+    div, vae_psnr, vae_ssim, vae_sharp, audio_rows = [], [], [], [], []
     for i, clip in enumerate(clips):
         truth = clip["video"]
         seed = cfg.sample.seed + songs[i]   # a song gets the same seed whichever set it is scored in
@@ -111,6 +112,7 @@ def evaluate_run(run: Path, device: torch.device, overrides: dict | None = None,
         if regression is not None:
             with torch.no_grad():
                 videos["regression"] = to_uint8(regression(clip["audio"][None].to(device))[0]).cpu()
+        audio_rows.append(audio_recall(clip["audio"], sr, clip["events"], truth.shape[0] / fps))
         for b in baselines:
             v = videos[b][: truth.shape[0]]
             per_clip[b].append(clip_metrics(v, clip, fps, sr))
@@ -149,6 +151,7 @@ def evaluate_run(run: Path, device: torch.device, overrides: dict | None = None,
         "run": str(run),
         "results": results,
         "per_clip": per_clip,
+        "audio_eventness": _audio_eventness(audio_rows),
         "intervals": intervals(per_clip),
         "per_visualizer": by_visualizer(per_clip, described),
         "baselines": baselines,
@@ -174,6 +177,13 @@ def _aggregate(rows: list[dict], truth_rows: list[dict], clips: list[dict]) -> d
     out["mode_accuracy"] = sem["mode_accuracy"]
     out["tempo_motion_spearman"] = sem["tempo_motion_spearman"]
     return out
+
+
+def _audio_eventness(rows: list[dict]) -> dict:
+    """The audio side of the eventness anchors: the same song audio under every baseline, so one
+    block, means over the songs with a true event (NaN recalls of the others left out)."""
+    return {**{k: nanmean([r[k] for r in rows]) for k in rows[0] if k != "truth_events"},
+            "songs_with_events": sum(r["truth_events"] > 0 for r in rows), "per_clip": rows}
 
 
 def _sync_summary(rows: list[dict]) -> dict[str, float]:
