@@ -199,6 +199,14 @@ def test_generate_cli(tiny_run, tmp_path, capsys, monkeypatch):
     assert "using runs/standard" in capsys.readouterr().err and (tmp_path / "free.mp4").exists()
 
 
+def test_generate_sheet_title_names_the_seconds_it_shows():
+    from synesthete.cli import sheet_title
+
+    assert sheet_title("song.mp3", 0.0, 14.0) == "generated from song.mp3 (first 14 s)"
+    assert sheet_title("song.mp3", 3.0, 14.0) == "generated from song.mp3 (seconds 3-17)"
+    assert sheet_title(None, 3.0, 2.5) == "generated from no audio (first 2.5 s)"
+
+
 @pytest.mark.parametrize("args, text", [
     (["--audio", "missing.wav"], "no such file"),
     (["--steps", "0"], "--steps must be >= 1"),

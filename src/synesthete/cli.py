@@ -232,9 +232,15 @@ def cmd_generate(args: argparse.Namespace) -> None:
         n = result.video.shape[0] * d.samples_per_frame
         audio = read_audio(out, sample_rate=d.sample_rate)[0][:, :n] if args.audio else torch.zeros(1, n)
         contact_sheet(out.with_suffix(".png"), result.video, audio, d.fps, d.sample_rate,
-                      title=f"generated from {args.audio or 'no audio'} (first {result.video.shape[0] / d.fps:g} s)")
+                      title=sheet_title(args.audio, args.start, result.video.shape[0] / d.fps))
     print(f"wrote {out} ({result.frames} frames at {fps} fps, {result.seconds:.2f} s; "
           f"{result.seconds / wall:.2f}x real time)")
+
+
+def sheet_title(audio: str | None, start: float | None, seconds: float) -> str:
+    """The generate contact sheet's title: which audio, and which of its seconds (the axis starts at 0)."""
+    span = f"seconds {start:g}-{start + seconds:g}" if audio and start else f"first {seconds:g} s"
+    return f"generated from {audio or 'no audio'} ({span})"
 
 
 def cmd_bench_train(args: argparse.Namespace) -> None:
