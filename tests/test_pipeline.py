@@ -4,6 +4,7 @@ import pytest
 import torch
 
 from synesthete.cli import main as cli_main
+from synesthete.cli import sheet_title
 from synesthete.config import load_config
 from synesthete.infer import VideoGenerator
 from synesthete.media import read_av, write_av
@@ -200,8 +201,6 @@ def test_generate_cli(tiny_run, tmp_path, capsys, monkeypatch):
 
 
 def test_generate_sheet_title_names_the_seconds_it_shows():
-    from synesthete.cli import sheet_title
-
     assert sheet_title("song.mp3", 0.0, 14.0) == "generated from song.mp3 (first 14 s)"
     assert sheet_title("song.mp3", 3.0, 14.0) == "generated from song.mp3 (seconds 3-17)"
     assert sheet_title(None, 3.0, 2.5) == "generated from no audio (first 2.5 s)"
