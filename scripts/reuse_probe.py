@@ -20,7 +20,7 @@ import torch
 from synesthete.cli import report_errors
 from synesthete.config import load_config
 from synesthete.data.batches import step_batches
-from synesthete.models import VAE_models
+from synesthete.train.builders import build_inference_vae
 from synesthete.train.dit_task import encode_video
 
 
@@ -33,8 +33,7 @@ def main():
     if args.batches < 1 or min(args.reuse) < 1:
         ap.error("--batches and --reuse must be at least 1")
     cfg = load_config(args.config)
-    torch.manual_seed(0)
-    vae = VAE_models[cfg.vae.size](latent_channels=cfg.vae.latent_channels).eval()
+    vae = build_inference_vae(cfg).eval()
     cpu = torch.device("cpu")
     source = step_batches(cfg.data, cfg.dit.train.batch, 0, 0, 1, 0)
     render, encode = [], []
@@ -47,13 +46,13 @@ def main():
         if i:
             render.append(t1 - t0)
             encode.append(t2 - t1)
-    per_batch = statistics.median(render) + statistics.median(encode)
+    render_s, encode_s = statistics.median(render), statistics.median(encode)
     steps = cfg.dit.train.steps
     print(json.dumps({
         "config": args.config, "clips_per_batch": cfg.dit.train.batch, "threads": torch.get_num_threads(),
-        "render_s": round(statistics.median(render), 3), "encode_s": round(statistics.median(encode), 3),
+        "render_s": round(render_s, 3), "encode_s": round(encode_s, 3),
         "dit_stage_minutes_rendering_and_encoding": {
-            r: round(-(-steps // r) * per_batch / 60, 1) for r in args.reuse},
+            r: round(-(-steps // r) * (render_s + encode_s) / 60, 1) for r in args.reuse},
     }, indent=1))
 
 
