@@ -35,7 +35,7 @@ def main():
     cfg = load_config(args.config)
     vae = build_inference_vae(cfg).eval()
     cpu = torch.device("cpu")
-    source = step_batches(cfg.data, cfg.dit.train.batch, 0, 0, 1, 0)
+    source = step_batches(cfg.data, cfg.dit.train.batch, start_step=0, workers=0)
     render, encode = [], []
     for i in range(args.batches + 1):
         t0 = time.perf_counter()

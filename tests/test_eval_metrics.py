@@ -1,6 +1,7 @@
 """Evaluation metrics on constructed cases with known answers, and AV-Align on one real clip."""
 
 import math
+import warnings
 
 import numpy as np
 import pytest
@@ -561,8 +562,6 @@ def test_eval_video_reads_no_tempo_from_a_second(clicks, tmp_path, capsys):
 def test_audio_shorter_than_an_onset_window_has_no_onsets_and_no_warning(clicks):
     """Under librosa's 2048-sample window (93 ms at 22.05 kHz) it warns and answers from its zero
     padding; a video's frame or two of audio has no onsets instead, and nothing on stderr."""
-    import warnings
-
     _, audio, _ = clicks
     with warnings.catch_warnings():
         warnings.simplefilter("error")

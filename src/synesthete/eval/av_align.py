@@ -33,8 +33,9 @@ import torch
 FARNEBACK = {"pyr_scale": 0.5, "levels": 3, "winsize": 15, "iterations": 3, "poly_n": 5, "poly_sigma": 1.2, "flags": 0}
 REFERENCE_SR = 22050  # librosa.load's default rate, which the reference analyses audio at
 ONSET_N_FFT = 2048
-"""librosa's default analysis window (samples at REFERENCE_SR, 93 ms): audio shorter than one
-window holds no onset librosa can find (it would warn and answer from zero padding)."""
+"""The onset analysis window, librosa's default (samples at REFERENCE_SR, 93 ms), passed to it so the
+two cannot drift: audio shorter than one window holds no onset librosa can find (it would warn and
+answer from zero padding)."""
 STILL_PX = 0.01
 """Below this mean flow (px) a frame is read as still: Farneback's round-off on nearly identical
 frames. Exactly identical frames are given 0 directly, as on some pictures Farneback reports up to
@@ -90,7 +91,7 @@ def audio_onsets(audio: torch.Tensor | np.ndarray, sample_rate: int,
         y, sr = librosa.resample(y, orig_sr=sample_rate, target_sr=resample_to), resample_to
     if len(y) < ONSET_N_FFT:
         return np.zeros(0), np.zeros(0, np.float32)
-    env = librosa.onset.onset_strength(y=y, sr=sr)
+    env = librosa.onset.onset_strength(y=y, sr=sr, n_fft=ONSET_N_FFT)
     idx = librosa.onset.onset_detect(onset_envelope=env, sr=sr)
     return librosa.frames_to_time(idx, sr=sr), env[idx]
 
