@@ -204,3 +204,30 @@ def test_chance_probe_scores_the_truth_a_mismatched_render_and_chance(monkeypatc
     agreement = out["av_agreement"]
     assert set(agreement) >= {"truth", "mismatched", "random"} and 0 < agreement["random"] <= 1
     assert agreement["truth_above_mismatched"].endswith("of 2")
+
+
+def test_regression_budget_reproduces_the_evaluation_of_the_regression_baseline(tiny_run, monkeypatch, capsys):
+    """Its last checkpoint scores what `eval --run` scored for the regression baseline, song by song."""
+    run = tiny_run / "runs" / "tiny"
+    script = next(p for p in SCRIPTS if p.stem == "regression_budget")
+    assert run_script(script, "--run", str(run), "--against", str(run / "eval"), monkeypatch=monkeypatch) == 0
+    out = json.loads(capsys.readouterr().out)
+    metrics = json.loads((run / "eval" / "metrics.json").read_text())
+    last = out["checkpoints"][-1]
+    assert out["songs"] == [0, len(metrics["clips"]) - 1] and last["step"] == 2 and last["clips_seen"] == 2
+    for m in ("av_align", "beat_f1", "reactivity"):
+        assert last[m] == pytest.approx(metrics["results"]["regression"][m], nan_ok=True)
+        assert last["model_minus_regression"][m]["value"] == pytest.approx(
+            metrics["results"]["model"][m] - metrics["results"]["regression"][m], nan_ok=True)
+    assert last["sharpness_ratio"] == pytest.approx(metrics["results"]["regression"]["sharpness_ratio"])
+
+
+def test_regression_budget_refuses_songs_its_reference_did_not_score(tiny_run, tmp_path, monkeypatch, capsys):
+    script = next(p for p in SCRIPTS if p.stem == "regression_budget")
+    run = tiny_run / "runs" / "tiny"
+    assert run_script(script, "--run", str(run), "--against", str(run / "eval"), "--first", "5",
+                      monkeypatch=monkeypatch) == 2
+    err = capsys.readouterr().err.strip()
+    assert err.startswith("regression_budget: error: --against scored songs 0..1") and "\n" not in err
+    assert run_script(script, "--run", str(tmp_path), monkeypatch=monkeypatch) == 2
+    assert capsys.readouterr().err.startswith("regression_budget: error: no regression checkpoint")
