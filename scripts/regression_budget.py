@@ -39,6 +39,10 @@ def main() -> None:
     ap.add_argument("--seconds", type=float, default=None, help="excerpt length (default: --against's, else the run's eval.seconds)")
     ap.add_argument("--against", default=None, help="an eval of the same run's model on the same songs (metrics.json, its folder or a run)")
     args = ap.parse_args()
+    if (args.songs is not None and args.songs < 1) or (args.first is not None and args.first < 0):
+        raise UsageError("--songs must be at least 1 and --first at least 0")
+    if args.seconds is not None and not args.seconds > 0:
+        raise UsageError(f"--seconds must be positive, not {args.seconds}")
 
     ckpts = list_checkpoints(args.run / "regression")
     if not ckpts:
@@ -62,7 +66,7 @@ def main() -> None:
     device = torch.device("cpu")
     nets = [(c, *load_trained(c, build_regression, device)) for c in ckpts]
     cfg = nets[-1][2]
-    d = dataclasses.replace(cfg.data, seconds=args.seconds or seconds or cfg.eval.seconds)
+    d = dataclasses.replace(cfg.data, seconds=next(x for x in (args.seconds, seconds, cfg.eval.seconds) if x is not None))
     rows = {c.name: [] for c, *_ in nets}
     truth_sharp = []
     for k in wanted:

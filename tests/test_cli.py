@@ -231,3 +231,5 @@ def test_regression_budget_refuses_songs_its_reference_did_not_score(tiny_run, t
     assert err.startswith("regression_budget: error: --against scored songs 0..1") and "\n" not in err
     assert run_script(script, "--run", str(tmp_path), monkeypatch=monkeypatch) == 2
     assert capsys.readouterr().err.startswith("regression_budget: error: no regression checkpoint")
+    assert run_script(script, "--run", str(run), "--songs", "0", monkeypatch=monkeypatch) == 2
+    assert capsys.readouterr().err == "regression_budget: error: --songs must be at least 1 and --first at least 0\n"
