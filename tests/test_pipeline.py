@@ -75,6 +75,13 @@ def test_pipeline_evaluates_every_baseline(tiny_run):
     assert len(audio["per_clip"]) == 2 and {"audio_recall@3", "audio_recall@3,1"} <= set(audio)
     assert audio["songs_with_events"] == sum(r["truth_events"] > 0 for r in audio["per_clip"])
     assert "Audio eventness anchors" in report
+    budgets = metrics["training"]                              # what trained the model and the regression
+    assert {k: (b["step"], b["clips"]) for k, b in budgets.items()} == {"model": (3, 3), "regression": (2, 2)}
+    assert all(0 < b["seconds"] < 600 for b in budgets.values())
+    share = budgets["regression"]["seconds"] / budgets["model"]["seconds"]
+    assert (f"Training behind the learned baselines: the model's DiT 3 steps (3 clips), "
+            f"{budgets['model']['seconds'] / 60:.1f} min; regression 2 steps (2 clips), "
+            f"{budgets['regression']['seconds'] / 60:.1f} min: {share:.0%} of the DiT's training time") in report
 
 
 def test_finished_stages_are_skipped(tiny_run, monkeypatch, capsys):

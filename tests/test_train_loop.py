@@ -107,6 +107,25 @@ def test_resume_continues_exactly(tmp_path):
     assert all(torch.equal(ea[k], eb[k]) for k in ea)
 
 
+def test_training_seconds_carry_across_a_resume(tmp_path):
+    """The seconds behind a checkpoint's weights (the evaluation's budget of a baseline) are the
+    interrupted run's plus the resumed one's; a checkpoint from before they were kept leaves them unknown."""
+    with pytest.raises(KeyboardInterrupt):
+        fit(ToyTask(steps=60, interrupt_at=47), _cfg(), tmp_path, torch.device("cpu"), progress=False)
+    at40 = tmp_path / "toy" / "step_000040" / "state.json"
+    state = json.loads(at40.read_text())
+    assert 0 < state["train_seconds"] < 600
+    at40.write_text(json.dumps({**state, "train_seconds": 1000.0}))   # as if the first 40 steps took 1000 s
+    final = fit(ToyTask(steps=60), _cfg(), tmp_path, torch.device("cpu"), progress=False)
+    assert 1000 < read_state(final)["train_seconds"] < 1600
+
+    for ckpt in list_checkpoints(tmp_path / "toy"):                  # made before the key existed
+        kept = json.loads((ckpt / "state.json").read_text())
+        (ckpt / "state.json").write_text(json.dumps({k: v for k, v in kept.items() if k != "train_seconds"}))
+    final = fit(ToyTask(steps=80), _cfg(), tmp_path, torch.device("cpu"), progress=False)
+    assert read_state(final)["train_seconds"] is None
+
+
 def test_a_damaged_checkpoint_is_passed_over_and_training_replaces_it(tmp_path):
     """An interrupted copy of a run (`cp -r`) leaves a checkpoint that cannot be read: the stage resumes
     from the one before, names the damaged one, and still ends exactly where an unbroken run does."""

@@ -108,6 +108,23 @@ def _audio_eventness_line(a: dict | None) -> list[str]:
             "is in the table).", ""]
 
 
+def _training_line(budgets: dict | None) -> list[str]:
+    """What trained the learned baselines, one line: the regression baseline's budget beside the DiT's."""
+    if not budgets:
+        return []
+
+    def said(name: str, b: dict) -> str:
+        clips = "" if b["clips"] is None else f" ({b['clips']} clips)"
+        time = "" if b["seconds"] is None else f", {b['seconds'] / 60:.1f} min"
+        return f"{name} {b['step']} steps{clips}{time}"
+
+    parts = [said("the model's DiT" if k == "model" else k, b) for k, b in budgets.items()]
+    model, reg = budgets.get("model"), budgets.get("regression")
+    if model and reg and model["seconds"] and reg["seconds"] is not None:
+        parts[-1] += f": {reg['seconds'] / model['seconds']:.0%} of the DiT's training time"
+    return ["Training behind the learned baselines: " + "; ".join(parts) + " (`training` in metrics.json).", ""]
+
+
 def write_report(out_dir: Path, metrics: dict, timelines: list[Path]) -> Path:
     out_dir.mkdir(parents=True, exist_ok=True)
     atomic_file.write_text(out_dir / "metrics.json", jsonout.dumps(metrics, indent=1))
@@ -119,6 +136,7 @@ def write_report(out_dir: Path, metrics: dict, timelines: list[Path]) -> Path:
         f"{metrics['seconds']:g} s at {metrics['fps']} fps; {_sampling(metrics['config']['sample'])}; "
         "each baseline is scored against the song's ground truth. All figures: `metrics.json`.",
         "",
+        *_training_line(metrics.get("training")),
         headline_table(metrics, [k for k in ORDER]),
         "",
         *_audio_eventness_line(metrics.get("audio_eventness")),

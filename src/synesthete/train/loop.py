@@ -124,6 +124,13 @@ class _Trainer:
         self.lr_scale = 1.0
         self.best = math.inf
         self.last_val: dict[str, float] = {}   # the latest validation's figures, "step" included
+        # seconds of training behind the weights (validation and checkpoints included), carried across
+        # resumes: a baseline's budget in the evaluation; None from a checkpoint made before it was kept
+        self.seconds_before: float | None = 0.0
+        self.clock = time.perf_counter()
+
+    def train_seconds(self) -> float | None:
+        return None if self.seconds_before is None else self.seconds_before + time.perf_counter() - self.clock
 
     def state(self) -> dict[str, Any]:
         return {
@@ -136,6 +143,7 @@ class _Trainer:
             "best_val_loss": None if math.isinf(self.best) else self.best,
             "val": self.last_val,
             "finished": self.step >= self.tcfg.steps,
+            "train_seconds": self.train_seconds(),
             **self.task.state_extra(),
         }
 
@@ -163,6 +171,7 @@ class _Trainer:
         best = state.get("best_val_loss")
         self.best = math.inf if best is None else float(best)
         self.last_val = dict(state.get("val") or {})
+        self.seconds_before, self.clock = state.get("train_seconds"), time.perf_counter()
 
 
 def _restore_newest_readable(tr: _Trainer, console: Console | None) -> Path | None:
