@@ -115,8 +115,8 @@ def _training_line(budgets: dict | None) -> list[str]:
 
     def said(name: str, b: dict) -> str:
         clips = "" if b["clips"] is None else f" ({b['clips']} clips)"
-        time = "" if b["seconds"] is None else f", {b['seconds'] / 60:.1f} min"
-        return f"{name} {b['step']} steps{clips}{time}"
+        took = "" if b["seconds"] is None else f", {b['seconds'] / 60:.1f} min"
+        return f"{name} {b['step']} steps{clips}{took}"
 
     parts = [said("the model's DiT" if k == "model" else k, b) for k, b in budgets.items()]
     model, reg = budgets.get("model"), budgets.get("regression")
