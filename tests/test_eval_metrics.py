@@ -25,7 +25,7 @@ from synesthete.eval.quality import (
     ssim,
 )
 from synesthete.eval.reactivity import pearson, reactivity
-from synesthete.eval.semantics import palette_temperature, semantics, spearman
+from synesthete.eval.semantics import mode_auc, mode_correct, palette_temperature, semantics, spearman
 from synesthete.visualizers.palette import hsv_to_rgb, sample_palette
 
 FPS, SR, T, SIZE = 16, 16000, 96, 64
@@ -223,6 +223,12 @@ def test_semantics_reads_mode_and_tempo():
              (flat([0.1, 0.4, 0.9]), {"mode": "minor", "tempo": 90}),
              (flat([0.1, 0.4, 0.9]), {"mode": "major", "tempo": 100})]
     assert semantics(clips)["mode_accuracy"] == pytest.approx(2 / 3)
+    assert semantics(clips)["mode_auc"] == pytest.approx(0.75)   # the warm major above the minor, the cool one tied
+    # a picture cool for every song but less cool for the major ones: accuracy a coin's, the ranking perfect
+    temps, modes = [-0.05, -0.04, -0.20, -0.30], ["major", "ionian", "minor", "dorian"]
+    assert mode_correct(temps[0], modes[0]) is False and mode_auc(temps, modes) == 1.0
+    assert mode_auc(temps[::-1], modes) == 0.0 and mode_auc([0.0] * 4, modes) == 0.5
+    assert np.isnan(mode_auc(temps[:2], modes[:2]))                  # one mode only: nothing to rank
     assert spearman(np.array([1, 2, 3, 4]), np.array([10, 20, 25, 100])) == pytest.approx(1.0)
 
 

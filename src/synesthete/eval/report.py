@@ -22,7 +22,7 @@ from synesthete.eval.runner import HEADLINE, evaluate_run  # noqa: E402
 from synesthete.eval.uncertainty import intervals_table, summary_line  # noqa: E402
 
 ORDER = ("av_align", "beat_f1", "brightness_f1", "offset_ms", "pulse_ratio", "reactivity",
-         "visual_recall@3", "visual_recall@3,1", "eventness_agreement", "mode_accuracy", "tempo_accuracy",
+         "visual_recall@3", "visual_recall@3,1", "eventness_agreement", "mode_accuracy", "mode_auc", "tempo_accuracy",
          "tempo_motion_spearman", "sharpness_ratio", "flicker_ratio", "frechet_distance", "visualizer_accuracy",
          "sync_offset_accuracy", "sync_confidence", "diversity", "vae_psnr", "vae_ssim", "vae_sharpness_ratio")
 

@@ -194,6 +194,7 @@ def _aggregate(rows: list[dict], truth_rows: list[dict], clips: list[dict]) -> d
     sem = semantics_from_stats([r["temperature"] for r in rows], [c["meta"]["mode"] for c in clips],
                                [r["motion"] for r in rows], [float(c["meta"]["tempo"]) for c in clips])
     out["mode_accuracy"] = sem["mode_accuracy"]
+    out["mode_auc"] = sem["mode_auc"]
     out["tempo_motion_spearman"] = sem["tempo_motion_spearman"]
     return out
 

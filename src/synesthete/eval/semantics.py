@@ -95,11 +95,26 @@ def spearman(a: np.ndarray, b: np.ndarray) -> float:
     return pearson(ranks(a), ranks(b))
 
 
+def mode_auc(temperatures: Sequence[float], modes: Sequence[str]) -> float:
+    """The chance that a major song's picture is warmer than a minor song's (ties half), over every
+    pair: 1 when palette temperature ranks the songs by mode, 0.5 when it carries no mode at all.
+    Unlike `mode_accuracy` it asks nothing of the sign, so a picture that is cool for every song but
+    less cool for the major ones scores above 0.5. NaN without songs of both modes."""
+    t = np.asarray(temperatures, dtype=np.float64)
+    major = np.array([not is_minor(m) for m in modes], dtype=bool)
+    n1, n2 = int(major.sum()), int((~major).sum())
+    if n1 == 0 or n2 == 0:
+        return float("nan")
+    r = ranks(t) + 1.0                       # 1-based, ties averaged: the Mann-Whitney U of the majors
+    return float((r[major].sum() - n1 * (n1 + 1) / 2) / (n1 * n2))
+
+
 def semantics_from_stats(temperatures: Sequence[float], modes: Sequence[str], motions: Sequence[float],
                          tempos: Sequence[float]) -> dict[str, float]:
-    """Per-clip stats -> {mode_accuracy, tempo_motion_spearman, tempo_motion_pearson, clips}."""
+    """Per-clip stats -> {mode_accuracy, mode_auc, tempo_motion_spearman, tempo_motion_pearson, clips}."""
     correct = [mode_correct(t, m) for t, m in zip(temperatures, modes, strict=True)]
     return {"mode_accuracy": float(np.mean(correct)) if correct else float("nan"),
+            "mode_auc": mode_auc(temperatures, modes),
             "tempo_motion_spearman": spearman(np.asarray(tempos), np.asarray(motions)),
             "tempo_motion_pearson": pearson(np.asarray(tempos), np.asarray(motions)),
             "clips": len(correct)}
