@@ -1,13 +1,13 @@
 """How the regression baseline's sync grows with its training budget: every kept checkpoint of a
 run's `regression/` stage scored on the same validation songs as `synesthete eval`.
 
-    uv run python scripts/regression_budget.py --run runs/std_reg2k --songs 16 --against runs/std_reg2k/eval16
+    uv run python scripts/regression_budget.py --run runs/std_reg2k --against runs/std_reg2k/eval16
 
 Issue 4 asks for the baseline "trained with the same budget" as the DiT; the presets give it a
-tenth. This shows what the short stage costs it: AV-Align, beat F1, reactivity and the sharpness
-ratio per checkpoint (its step and the clips it has seen), and with `--against` (a metrics.json of
-`eval --run` on the same songs) the model minus each checkpoint with a 95% paired bootstrap
-interval over the songs. Prints JSON.
+seventh to a tenth. This shows what the short stage costs it: AV-Align, beat F1, reactivity and
+the sharpness ratio per checkpoint (its step, the clips it has seen, its seconds of training),
+and with `--against` (a metrics.json of `eval --run` on the same songs) the model minus each
+checkpoint with a 95% paired bootstrap interval over the songs. Prints JSON.
 """
 
 import argparse
@@ -81,6 +81,7 @@ def main() -> None:
     for c, _, ncfg, state in nets:
         r = rows[c.name]
         entry = {"checkpoint": c.name, "step": state["step"], "clips_seen": state["step"] * ncfg.regression.train.batch,
+                 "train_seconds": state.get("train_seconds"),   # None from checkpoints made before it was kept
                  **{m: nanmean([x[m] for x in r]) for m in METRICS},
                  "sharpness_ratio": nanmean([x["sharpness"] for x in r]) / max(nanmean(truth_sharp), 1e-9)}
         if model_rows is not None:

@@ -215,6 +215,7 @@ def test_regression_budget_reproduces_the_evaluation_of_the_regression_baseline(
     metrics = json.loads((run / "eval" / "metrics.json").read_text())
     last = out["checkpoints"][-1]
     assert out["songs"] == [0, len(metrics["clips"]) - 1] and last["step"] == 2 and last["clips_seen"] == 2
+    assert last["train_seconds"] == pytest.approx(metrics["training"]["regression"]["seconds"])
     for m in ("av_align", "beat_f1", "reactivity"):
         assert last[m] == pytest.approx(metrics["results"]["regression"][m], nan_ok=True)
         assert last["model_minus_regression"][m]["value"] == pytest.approx(
