@@ -23,10 +23,10 @@ from synesthete.data import VAL_INDEX_BASE, make_clip
 from synesthete.eval.clip_metrics import clip_metrics, nanmean
 from synesthete.eval.compare import load_metrics
 from synesthete.eval.quality import sharpness
+from synesthete.eval.runner import regression_video
 from synesthete.eval.uncertainty import paired_bootstrap
 from synesthete.train.builders import build_regression, load_trained
-from synesthete.train.checkpoint import list_checkpoints
-from synesthete.train.vae_task import to_uint8
+from synesthete.train.checkpoint import list_checkpoints, training_budget
 
 METRICS = ("av_align", "beat_f1", "reactivity")
 
@@ -73,15 +73,15 @@ def main() -> None:
         clip = make_clip(d, VAL_INDEX_BASE + k)
         truth_sharp.append(sharpness(clip["video"]))
         for c, net, _, _ in nets:
-            with torch.no_grad():
-                video = to_uint8(net(clip["audio"][None])[0])[: clip["video"].shape[0]]
+            video = regression_video(net, clip["audio"], device)[: clip["video"].shape[0]]
             rows[c.name].append(clip_metrics(video, clip, d.fps, d.sample_rate))
 
     out = []
-    for c, _, ncfg, state in nets:
+    for c, _, _, state in nets:
         r = rows[c.name]
-        entry = {"checkpoint": c.name, "step": state["step"], "clips_seen": state["step"] * ncfg.regression.train.batch,
-                 "train_seconds": state.get("train_seconds"),   # None from checkpoints made before it was kept
+        budget = training_budget(state)   # seconds None from checkpoints made before the loop kept them
+        entry = {"checkpoint": c.name, "step": budget["step"], "clips_seen": budget["clips"],
+                 "train_seconds": budget["seconds"],
                  **{m: nanmean([x[m] for x in r]) for m in METRICS},
                  "sharpness_ratio": nanmean([x["sharpness"] for x in r]) / max(nanmean(truth_sharp), 1e-9)}
         if model_rows is not None:

@@ -35,7 +35,7 @@ from synesthete.eval.semantics import semantics_from_stats
 from synesthete.eval.uncertainty import intervals
 from synesthete.infer.generate import VideoGenerator
 from synesthete.train.builders import build_regression, load_trained
-from synesthete.train.checkpoint import latest_checkpoint, read_state
+from synesthete.train.checkpoint import latest_checkpoint, read_state, training_budget
 from synesthete.train.vae_task import reconstruct, to_model_range, to_uint8
 
 BASELINES = ("ground_truth", "model", "shuffled_audio", "null_audio", "mismatched_truth", "regression", "static")
@@ -74,12 +74,14 @@ def training_budgets(run: Path) -> dict[str, dict]:
         ckpt = latest_checkpoint(run / stage)
         if ckpt is None:
             continue
-        state = read_state(ckpt)
-        pos = state.get("data_position") or {}
-        per_step = pos.get("clips_per_step")
-        out[name] = {"step": state["step"], "seconds": state.get("train_seconds"),
-                     "clips": None if per_step is None else state["step"] * per_step * pos.get("world", 1)}
+        out[name] = training_budget(read_state(ckpt))
     return out
+
+
+def regression_video(net: torch.nn.Module, audio: torch.Tensor, device: torch.device) -> torch.Tensor:
+    """The regression baseline's uint8 video [T, 3, H, W] (on the CPU) for one song's audio [1, L]."""
+    with torch.no_grad():
+        return to_uint8(net(audio[None].to(device))[0]).cpu()
 
 
 def _static(video: torch.Tensor) -> torch.Tensor:
@@ -128,8 +130,7 @@ def evaluate_run(run: Path, device: torch.device, overrides: dict | None = None,
         if "mismatched_truth" in baselines:
             videos["mismatched_truth"] = other["video"]
         if regression is not None:
-            with torch.no_grad():
-                videos["regression"] = to_uint8(regression(clip["audio"][None].to(device))[0]).cpu()
+            videos["regression"] = regression_video(regression, clip["audio"], device)
         audio_rows.append(audio_recall(clip["audio"], sr, clip["events"], truth.shape[0] / fps))
         for b in baselines:
             v = videos[b][: truth.shape[0]]

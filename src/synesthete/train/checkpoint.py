@@ -104,6 +104,16 @@ def read_state(ckpt: Path) -> dict[str, Any]:
         raise DamagedCheckpoint(f"checkpoint {ckpt} is damaged (state.json is not JSON)") from None
 
 
+def training_budget(state: dict[str, Any]) -> dict[str, Any]:
+    """{"step", "clips", "seconds"} of training behind a checkpoint's weights, from its state: the
+    clips seen over every rank (None without a data position) and the loop's `train_seconds` (None
+    from checkpoints made before it kept them)."""
+    pos = state.get("data_position") or {}
+    per_step = pos.get("clips_per_step")
+    return {"step": state["step"], "seconds": state.get("train_seconds"),
+            "clips": None if per_step is None else state["step"] * per_step * pos.get("world", 1)}
+
+
 def load_weights(ckpt: Path, which: str = "ema") -> dict[str, torch.Tensor]:
     """`ema` (what samples use; falls back to `model` when a stage keeps no EMA) or `model`."""
     ckpt = Path(ckpt)
