@@ -138,3 +138,15 @@ def test_the_pace_is_compared_when_both_evaluations_scored_it(pair):
     rows = {r["statistic"]: r for r in compare(a, b)["rows"]}
     assert rows["model tempo_accuracy"]["a"] == 1.0 and rows["model tempo_accuracy"]["difference"] == 0.5
     assert "model tempo_accuracy" not in {r["statistic"] for r in compare(a, pair[1])["rows"]}   # B lacks it
+
+
+def test_the_mode_ranking_is_compared_when_the_songs_have_both_modes(pair):
+    a, b = copy.deepcopy(pair[0]), copy.deepcopy(pair[1])
+    assert "model mode_auc" not in {r["statistic"] for r in compare(a, b)["rows"]}   # all major: nothing to rank
+    for m in (a, b):
+        for i, clip in enumerate(m["clips"]):
+            clip["mode"] = "major" if i < 6 else "minor"
+    auc = {r["statistic"]: r for r in compare(a, b)["rows"]}["model mode_auc"]
+    # A's palette is warm for every song (no ranking), B's warm for the major six and cool for the rest
+    assert auc["a"] == 0.5 and auc["b"] == 1.0 and auc["difference"] == -0.5
+    assert auc["ci95"][1] < 0 and auc["songs"] == 12

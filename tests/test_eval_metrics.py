@@ -298,6 +298,7 @@ def test_paired_bootstrap_intervals():
                 "shuffled_audio": [row(0.2, 50.0), row(0.3, 100.0)]}
     iv = intervals(per_clip)
     assert iv["sharpness_ratio"]["model"]["value"] == pytest.approx(150 / 300)
+    assert "mode_auc" not in iv                                     # no modes given
     assert iv["av_align_to_truth"]["model"]["value"] == pytest.approx(1.2 / 1.3)
     assert iv["av_align_margin"]["shuffled_audio"]["value"] == pytest.approx(0.35)
     assert "null_audio" not in iv["av_align_margin"] and "ground_truth" not in iv["av_align_to_truth"]
@@ -310,6 +311,29 @@ def test_paired_bootstrap_intervals():
     for r in per_clip["ground_truth"] + per_clip["mismatched_truth"]:
         r["reactivity"] = 0.7                                 # a metric at chance on these songs
     assert intervals(per_clip)["reactivity_truth_margin"]["mismatched_truth"]["ci95"] == [0.0, 0.0]
+
+
+def test_mode_auc_over_resamples_and_its_interval():
+    from synesthete.eval.semantics import auc, is_major
+    from synesthete.eval.uncertainty import bootstrap, intervals
+
+    rng = np.random.default_rng(1)
+    temps, modes = rng.normal(size=(50, 10)), ["major", "minor"] * 5
+    rows = auc(temps, np.broadcast_to(is_major(modes), temps.shape))
+    assert rows.shape == (50,) and rows == pytest.approx([mode_auc(t, modes) for t in temps])
+    assert np.isnan(auc(temps[:2], np.ones((2, 10), bool))).all()      # one kind only: undefined
+    # four songs: an eighth of the resamples draw a single mode; they are left out, not a NaN interval
+    r = bootstrap(auc, [0.3, 0.2, -0.1, -0.4], [1.0, 1.0, 0.0, 0.0])
+    assert r["value"] == 1.0 and r["ci95"] == [1.0, 1.0]
+    assert np.isnan(bootstrap(lambda x: x.mean(-1) * np.nan, [1.0, 2.0])["ci95"]).all()
+
+    row = lambda t: {"av_align": 0.5, "beat_f1": 0.5, "sharpness": 1.0, "temperature": t}  # noqa: E731
+    songs = [{"mode": m} for m in ("major", "minor", "major", "minor")]
+    per_clip = {"ground_truth": [row(t) for t in (0.5, -0.5, 0.4, -0.3)],
+                "model": [row(t) for t in (-0.1, -0.2, -0.1, -0.1)]}   # cool; one minor cooler, one tied
+    iv = intervals(per_clip, songs)["mode_auc"]
+    assert iv["ground_truth"]["value"] == 1.0 and iv["model"]["value"] == 0.75
+    assert "mode_auc" not in intervals(per_clip, [{"mode": "major"}] * 4)
 
 
 def test_by_visualizer_splits_the_songs_by_look():

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import numpy as np
 
-from synesthete.eval.semantics import mode_correct
+from synesthete.eval.semantics import auc, is_major, mode_correct
 from synesthete.eval.uncertainty import bootstrap
 
 
@@ -53,6 +53,10 @@ def _mode_correct(m: dict, baseline: str) -> np.ndarray:
                        for r, c in zip(m["per_clip"][baseline], m["clips"], strict=True)])
 
 
+def _major(m: dict) -> np.ndarray:
+    return is_major([c["mode"] for c in m["clips"]]).astype(np.float64)
+
+
 def _mean(x):
     return x.mean(-1)
 
@@ -73,6 +77,8 @@ def _statistics(m: dict) -> dict[str, tuple]:
             out[f"av_align, model - {other}"] = (_margin, [_column(m, "model", "av_align"),
                                                            _column(m, other, "av_align")])
     out["model mode_accuracy"] = (_mean, [_mode_correct(m, "model")])
+    if 0 < _major(m).sum() < len(m["clips"]):                       # songs of both modes to rank
+        out["model mode_auc"] = (auc, [_column(m, "model", "temperature"), _major(m)])
     if all("tempo_accuracy" in r for r in m["per_clip"]["model"]):   # scored since tempo_accuracy exists
         out["model tempo_accuracy"] = (_mean, [_column(m, "model", "tempo_accuracy")])
     out["model sharpness_ratio"] = (_ratio, [_column(m, "model", "sharpness"), _column(m, "ground_truth", "sharpness")])

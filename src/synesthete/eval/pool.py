@@ -56,4 +56,4 @@ def pool(parts: list[dict], names: list[str] | None = None) -> dict:
     per_clip = {b: [{k: v for k, v in row.items() if k in shared} for row in rows] for b, rows in per_clip.items()}
     clips = [c for p in parts for c in p["clips"]]
     return {"runs": sorted({p["run"] for p in parts}), "parts": names, "songs": len(clips), "clips": clips,
-            "per_clip": per_clip, "intervals": intervals(per_clip), "per_visualizer": by_visualizer(per_clip, clips)}
+            "per_clip": per_clip, "intervals": intervals(per_clip, clips), "per_visualizer": by_visualizer(per_clip, clips)}

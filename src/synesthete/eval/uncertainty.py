@@ -16,7 +16,12 @@ straddles it is not decided by them.
 
 from __future__ import annotations
 
+import warnings
+from typing import Sequence
+
 import numpy as np
+
+from synesthete.eval.semantics import auc, is_major
 
 RESAMPLES = 2000
 SEED = 0
@@ -38,7 +43,8 @@ def bootstrap(stat, *columns, resamples: int = RESAMPLES, seed: int = SEED) -> d
     """{"value", "ci95": [lo, hi], "songs"} of `stat(*columns)`, the songs resampled together.
 
     columns: one value per song each, paired (song i in all); songs where any is NaN are left out.
-    stat: maps arrays [..., songs] to [...] (e.g. a difference of means along the last axis).
+    stat: maps arrays [..., songs] to [...] (e.g. a difference of means along the last axis). A
+    resample it leaves undefined (NaN: an AUC of songs all in one mode) is left out of the interval.
     """
     cols = [np.asarray(c, dtype=np.float64) for c in columns]
     keep = np.logical_and.reduce([np.isfinite(c) for c in cols])
@@ -47,7 +53,9 @@ def bootstrap(stat, *columns, resamples: int = RESAMPLES, seed: int = SEED) -> d
     if n == 0:
         return {"value": float("nan"), "ci95": [float("nan"), float("nan")], "songs": 0}
     idx = np.random.default_rng(seed).integers(0, n, size=(resamples, n))
-    lo, hi = np.percentile(stat(*(c[idx] for c in cols)), [2.5, 97.5])
+    with warnings.catch_warnings():                      # every resample undefined: a NaN interval
+        warnings.simplefilter("ignore", RuntimeWarning)
+        lo, hi = np.nanpercentile(stat(*(c[idx] for c in cols)), [2.5, 97.5])
     return {"value": float(stat(*cols)), "ci95": [float(lo), float(hi)], "songs": n}
 
 
@@ -59,10 +67,12 @@ def paired_bootstrap(a, b, ratio: bool = False, resamples: int = RESAMPLES, seed
     return bootstrap(lambda x, y: x.mean(-1) - y.mean(-1), a, b, resamples=resamples, seed=seed)
 
 
-def intervals(per_clip: dict[str, list[dict]]) -> dict[str, dict[str, dict]]:
+def intervals(per_clip: dict[str, list[dict]], clips: Sequence[dict] | None = None) -> dict[str, dict[str, dict]]:
     """The evaluation's 95% intervals: {name: {baseline: paired_bootstrap(...)}}.
 
     per_clip: metrics.json's `per_clip` ({baseline: [clip_metrics row per song]}, ground truth included).
+    clips: metrics.json's `clips` (each song's "mode"): adds every baseline's `mode_auc` where the
+    songs have both modes.
     """
     col = {b: {k: [row[k] for row in rows] for k in rows[0]} for b, rows in per_clip.items() if rows}
     truth = col["ground_truth"]
@@ -74,6 +84,9 @@ def intervals(per_clip: dict[str, list[dict]]) -> dict[str, dict[str, dict]]:
                                 for b, c in col.items() if b != "ground_truth"}
     for k, others in MARGINS.items():
         out[f"{k}_margin"] = {b: paired_bootstrap(col["model"][k], col[b][k]) for b in others if b in col}
+    major = is_major([c.get("mode", "") for c in clips]) if clips is not None else np.zeros(0, bool)
+    if 0 < major.sum() < len(major) and all("mode" in c for c in clips) and "temperature" in truth:
+        out["mode_auc"] = {b: bootstrap(auc, c["temperature"], major.astype(np.float64)) for b, c in col.items()}
     if "mismatched_truth" in col:
         for k in (k for k in TRUTH_MARGINS if k in truth):
             out[f"{k}_truth_margin"] = {"mismatched_truth": paired_bootstrap(truth[k], col["mismatched_truth"][k])}
