@@ -9,10 +9,12 @@ from synesthete.cli import main as cli_main
 from synesthete.train.run_status import list_runs, run_status, runs_table
 
 
-def _checkpoint(run, stage, step, steps, finished):
+def _checkpoint(run, stage, step, steps, finished, seconds=None):
     ckpt = run / stage / f"step_{step:06d}"
     ckpt.mkdir(parents=True)
     state = {"step": step, "stage": stage, "finished": finished, "config": {stage: {"train": {"steps": steps}}}}
+    if seconds is not None:                       # checkpoints from before train_seconds lack it
+        state["train_seconds"] = seconds
     (ckpt / "state.json").write_text(json.dumps(state))
 
 
@@ -47,7 +49,7 @@ def runs(tmp_path):
     half.mkdir()
     (half / "config.yaml").write_text(yaml.safe_dump({"name": "half", "preset": "standard"}))
     _checkpoint(half, "vae", 60, 60, True)
-    _checkpoint(half, "dit", 40, 100, False)
+    _checkpoint(half, "dit", 40, 100, False, seconds=126.0)
     (root / "eval_nets" / "evaluator").mkdir(parents=True)
     (root / "notes.txt").write_text("not a run")
     return root
@@ -56,12 +58,12 @@ def runs(tmp_path):
 def test_run_status_reads_stages_vae_and_the_largest_evaluation(runs):
     s = run_status(runs / "done")
     assert s["preset"] == "quick" and s["vae_psnr"] == 25.5
-    assert s["stages"]["dit"] == {"step": 20, "steps": 20, "finished": True}
+    assert s["stages"]["dit"] == {"step": 20, "steps": 20, "finished": True, "minutes": None}
     e = s["eval"]
     assert e["folder"] == "eval16" and e["songs"] == 16 and e["sampling"] == []
     assert e["margin_shuffled"] == pytest.approx(0.15) and e["margin_null"] == pytest.approx(0.13)
     half = run_status(runs / "half")
-    assert half["stages"]["dit"] == {"step": 40, "steps": 100, "finished": False}
+    assert half["stages"]["dit"] == {"step": 40, "steps": 100, "finished": False, "minutes": 2.1}
     assert half["stages"]["regression"] is None and half["eval"] is None and half["vae_psnr"] is None
 
 
@@ -78,7 +80,7 @@ def test_runs_table_shows_progress_and_headline(runs):
     done, half = table.splitlines()[2:]
     assert "| done | quick | 30 ✓ | 20 ✓ | 10 ✓ | 25.50 | eval16 (16) | 0.480 (0.600) |" in done
     assert "| +0.150 | +0.130 | 0.50 |" in done
-    assert "| half | standard | 60 ✓ | 40/100 | – | – | – |" in half
+    assert "| half | standard | 60 ✓ | 40/100 · 2.1 min | – | – | – |" in half
 
 
 def test_a_run_being_trained_is_marked(runs):

@@ -25,7 +25,8 @@ STAGE_NAMES = ("vae", "dit", "regression")
 
 
 def stage_progress(run_dir: Path, stage: str) -> dict[str, Any] | None:
-    """{"step", "steps", "finished"} of a stage's latest checkpoint; None when it has none."""
+    """{"step", "steps", "finished", "minutes"} of a stage's latest checkpoint (minutes of training behind
+    its weights, resumes included; None for checkpoints from before they were kept); None without one."""
     ckpt = latest_checkpoint(Path(run_dir) / stage)
     if ckpt is None:
         return None
@@ -34,7 +35,9 @@ def stage_progress(run_dir: Path, stage: str) -> dict[str, Any] | None:
     except CheckpointError:
         return {"step": None, "steps": None, "finished": False, "damaged": True}
     steps = state.get("config", {}).get(stage, {}).get("train", {}).get("steps")
-    return {"step": state.get("step"), "steps": steps, "finished": bool(state.get("finished"))}
+    seconds = state.get("train_seconds")
+    return {"step": state.get("step"), "steps": steps, "finished": bool(state.get("finished")),
+            "minutes": seconds / 60 if isinstance(seconds, (int, float)) else None}
 
 
 def _read_eval(path: Path) -> dict | None:
@@ -125,9 +128,9 @@ def _stage_cell(progress: dict | None) -> str:
         return "–"
     if progress.get("damaged"):
         return "damaged"
-    if progress["finished"]:
-        return f"{progress['step']} ✓"
-    return f"{progress['step']}/{progress['steps']}"
+    cell = f"{progress['step']} ✓" if progress["finished"] else f"{progress['step']}/{progress['steps']}"
+    minutes = progress.get("minutes")
+    return cell if minutes is None else f"{cell} · {minutes:.1f} min"
 
 
 def _num(value: float | None, fmt: str = ".3f") -> str:
@@ -135,7 +138,8 @@ def _num(value: float | None, fmt: str = ".3f") -> str:
 
 
 def runs_table(runs: list[dict[str, Any]]) -> str:
-    """Markdown: a row per run, its stages' steps (✓ = finished), VAE PSNR and evaluation headline."""
+    """Markdown: a row per run, its stages' steps (✓ = finished) and minutes of training, VAE PSNR and
+    evaluation headline."""
     rows = ["| run | preset | vae | dit | regression | VAE dB | eval (songs) | AV-Align (truth) "
             "| beat F1 (truth) | - shuffled | - null | sharpness | updated (UTC) |",
             "|---" * 13 + "|"]
