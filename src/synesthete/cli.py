@@ -334,7 +334,8 @@ def cmd_compare(args: argparse.Namespace) -> None:
 
 def cmd_pool(args: argparse.Namespace) -> None:
     """Evaluations of one run on different songs (`eval --first`), pooled: the 95% intervals and
-    the split by visualizer over all their songs (markdown, or JSON with --json)."""
+    the split by visualizer over all their songs (markdown, or JSON with --json); one evaluation
+    alone: its own, recomputed by the current code."""
     from synesthete.eval.breakdown import by_visualizer_table
     from synesthete.eval.compare import CompareError, load_metrics
     from synesthete.eval.pool import pool
@@ -424,7 +425,8 @@ COMMANDS: dict[str, tuple[Callable, str]] = {
     "generate": (cmd_generate, "generate a video for an audio file with a trained run"),
     "eval": (cmd_eval, "score a run's baselines (metrics.json + report.md) or any video's sync (JSON)"),
     "compare": (cmd_compare, "compare two evaluations of the same songs, model against model (95%% intervals)"),
-    "pool": (cmd_pool, "pool evaluations of one run on different songs into one (95%% intervals, by visualizer)"),
+    "pool": (cmd_pool, "pool evaluations of one run on different songs into one (95%% intervals, by visualizer; "
+                       "one alone: its intervals recomputed)"),
     "curves": (cmd_curves, "draw a run's training curves from its metrics.jsonl (PNG)"),
     "runs": (cmd_runs, "list the runs in a folder: stages trained, VAE PSNR, evaluation headline"),
     "bench-generate": (cmd_bench_generate, "measure generation speed (real-time factor) with its sync metrics (JSON)"),

@@ -3,7 +3,9 @@
 Scoring 48 songs takes most of an hour on a laptop CPU; `synesthete eval --first K` scores them in
 parts (on other machines or days), and this joins the parts' per-song rows and recomputes what is
 computed from them: the 95% intervals and the split by visualizer. Set-level figures (the
-Fréchet distance, the sync scorer's accuracy) need the videos and are not pooled.
+Fréchet distance, the sync scorer's accuracy) need the videos and are not pooled. One evaluation
+alone gets the same: its intervals computed by the code of today, for one scored before a statistic
+(e.g. `mode_auc`'s interval) existed.
 """
 
 from __future__ import annotations
@@ -32,8 +34,8 @@ def pool(parts: list[dict], names: list[str] | None = None) -> dict:
     The parts must come from the same run config (sampling included) at the same fps and length,
     with no song scored twice.
     """
-    if len(parts) < 2:
-        raise CompareError("give at least two evaluations to pool")
+    if not parts:
+        raise CompareError("give at least one evaluation to pool")
     names = names if names is not None else [p["run"] for p in parts]
     first = parts[0]
     for name, p in zip(names[1:], parts[1:], strict=True):
