@@ -293,6 +293,29 @@ def test_eval_guidance_rescale_reaches_the_sampler(tiny_run, tmp_path):
     assert scored["1"]["per_clip"]["model"] != scored["0"]["per_clip"]["model"]
 
 
+def test_eval_scores_only_the_baselines_asked_for(tiny_run, tmp_path):
+    """--baselines keeps ground_truth and model and drops the rest unsampled; the model's own figures
+    do not depend on which others were scored, so `compare` pairs a short evaluation with a full one."""
+    import json
+
+    from synesthete.eval.compare import compare, load_metrics
+
+    run, scored = str(tiny_run / "runs" / "tiny"), {}
+    for name, extra in (("all", []), ("some", ["--baselines", "null_audio", "static"]), ("none", ["--baselines"])):
+        out = tmp_path / name
+        assert cli_main(["eval", "--run", run, "--clips", "2", "--steps", "2", "--no-nets", "--out", str(out),
+                         *extra]) == 0
+        scored[name] = json.loads((out / "metrics.json").read_text())
+    assert scored["some"]["baselines"] == ["ground_truth", "model", "null_audio", "static"]
+    assert scored["none"]["baselines"] == ["ground_truth", "model"]
+    assert scored["none"]["options"]["baselines"] == []
+    for name in ("some", "none"):
+        for b in scored[name]["baselines"]:
+            assert scored[name]["per_clip"][b] == scored["all"]["per_clip"][b]
+    rows = {r["statistic"] for r in compare(load_metrics(tmp_path / "none"), load_metrics(tmp_path / "all"))["rows"]}
+    assert "model av_align" in rows and not any("shuffled" in r for r in rows)     # no margin without the baseline
+
+
 def test_eval_counts_the_visualizer_the_evaluator_names(tiny_run, monkeypatch):
     """With the learned nets, each clip's visualizer_accuracy is 1 where the evaluator names the
     song's visualizer; it reaches results, the split by look and `compare`."""
@@ -345,6 +368,7 @@ def test_eval_bad_input(tiny_run, capsys, args, text):
     (["--max-side", "-1"], "--max-side must be >= 0"),
     (["--clips", "4"], "--clips cannot go with --video (it applies to --run only)"),
     (["--first", "0", "--guidance-rescale", "0.5"], "--first, --guidance-rescale cannot go with --video"),
+    (["--baselines", "static"], "--baselines cannot go with --video (it applies to --run only)"),
 ])
 def test_eval_video_bad_input(tmp_path, capsys, args, text):
     """A flag of the other mode is refused, not silently ignored; checked before the file is read."""

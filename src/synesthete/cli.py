@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Callable
 
 from synesthete import __version__, jsonout
-from synesthete.config import Config, ConfigError, load_config
+from synesthete.config import OPTIONAL_BASELINES, Config, ConfigError, load_config
 from synesthete.eval.video_file import EVAL_VIDEO_SIDE
 
 
@@ -312,7 +312,8 @@ def cmd_eval(args: argparse.Namespace) -> None:
     run = Path(args.run)
     note_unfinished(run)
     overrides = {k: v for k, v in {"clips": args.clips, "first": args.first, "seconds": args.seconds,
-                                   "nets_dir": args.nets_dir, "nets": args.nets}.items() if v is not None}
+                                   "nets_dir": args.nets_dir, "nets": args.nets,
+                                   "baselines": args.baselines}.items() if v is not None}
     sample = {k: v for k, v in {"guidance": args.guidance, "steps": args.steps}.items() if v is not None}
     sample.update(_interval_overrides(args))
     metrics, report = evaluate_and_report(run, pick_device(args.device), args.out, overrides, _console(), sample)
@@ -384,7 +385,7 @@ def cmd_runs(args: argparse.Namespace) -> None:
 
 EVAL_VIDEO_ONLY = ("audio", "max_side")
 EVAL_RUN_ONLY = ("clips", "seconds", "first", "guidance", "steps", "out", "guidance_interval", "guidance_outside",
-                 "guidance_rescale")
+                 "guidance_rescale", "baselines")
 """`eval`'s flags that only one of its two modes reads: given to the other they are refused, not ignored."""
 
 
@@ -502,6 +503,10 @@ def build_parser() -> argparse.ArgumentParser:
             p.add_argument("--nets", action=argparse.BooleanOptionalAction, default=None,
                            help="the learned metrics (Frechet distance, sync scorer; default: the run's eval.nets)")
             p.add_argument("--nets-dir", default=None, help="cache folder of the evaluator and sync-scorer nets")
+            p.add_argument("--baselines", nargs="*", default=None, choices=OPTIONAL_BASELINES, metavar="NAME",
+                           help="score only these beside ground_truth and model (faster; none at all: "
+                                f"--baselines alone); of {', '.join(OPTIONAL_BASELINES)} (default: the run's "
+                                "eval.baselines, all)")
             p.add_argument("--device", default="auto")
         if name == "compare":
             p.add_argument("a", help="evaluation A: a metrics.json, its eval folder or a run folder")

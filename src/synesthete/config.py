@@ -282,6 +282,10 @@ class SampleConfig:
         _require(self.overlap >= 0, "sample.overlap", f"must be >= 0, got {self.overlap}")
 
 
+OPTIONAL_BASELINES = ("shuffled_audio", "null_audio", "mismatched_truth", "regression", "static")
+"""`eval.baselines`' choices, in the order the evaluation lists them (eval/runner.py has the whole list)."""
+
+
 @dataclass
 class EvalConfig:
     """What `synesthete eval` (and the pipeline's last stage) scores."""
@@ -296,6 +300,11 @@ class EvalConfig:
     """Also the learned metrics (Fréchet distance, sync scorer): two small nets trained once and cached."""
     nets_dir: str = "runs/eval_nets"
     """Where those nets are cached (shared by every run)."""
+    baselines: list[Literal["shuffled_audio", "null_audio", "mismatched_truth", "regression", "static"]] = field(
+        default_factory=lambda: list(OPTIONAL_BASELINES))
+    """The baselines scored beside the ground truth and the model (always both). Fewer is faster: an
+    ablation judged model against model by `synesthete compare` needs none of them (the margins need
+    shuffled_audio / null_audio); the model is a third of the sampling with all three DiT baselines."""
 
     def __post_init__(self) -> None:
         _require(self.clips >= 1, "eval.clips", f"must be >= 1, got {self.clips}")

@@ -174,7 +174,7 @@ def evaluate_and_report(run: Path, device: torch.device, out: Path | None = None
             out.mkdir(parents=True, exist_ok=True)
             m = clip["meta"]
             plots.append(timeline(out / f"timeline_{i}.png", clip["audio"], data.sample_rate, data.fps,
-                                  {k: videos[k] for k in ("ground_truth", "model", "shuffled_audio")},
+                                  {k: videos[k] for k in ("ground_truth", "model", "shuffled_audio") if k in videos},
                                   clip["events"], f"validation song {i}: {m['tempo']:.0f} BPM, {m['visualizer']}"))
 
     with Progress(console=console, transient=True) as bar:

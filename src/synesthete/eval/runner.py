@@ -9,6 +9,7 @@ Baselines (seed 002's metrics.json discipline), all scored against the song's gr
                   metrics' chance level for a real visualizer (with two songs or more)
   regression      the AudioToVideoNet MSE baseline, when the run trained it
   static          the first ground-truth frame repeated
+`eval.baselines` (`--baselines`) leaves some out, never the first two.
 Songs are processed one at a time and only scalars and evaluator features are kept, so memory
 does not grow with the number of clips.
 """
@@ -110,7 +111,8 @@ def evaluate_run(run: Path, device: torch.device, overrides: dict | None = None,
     songs = range(opts.first, opts.first + opts.clips)
     clips = [make_clip(d, VAL_INDEX_BASE + k) for k in songs]   # audio + truth, small at 8 s
     absent = {"regression": regression is None, "mismatched_truth": len(clips) < 2}
-    baselines = [b for b in BASELINES if not absent.get(b, False)]
+    wanted = {"ground_truth", "model", *opts.baselines}
+    baselines = [b for b in BASELINES if b in wanted and not absent.get(b, False)]
     per_clip: dict[str, list[dict]] = {b: [] for b in baselines}
     feats: dict[str, list[torch.Tensor]] = {b: [] for b in baselines}
     sync: dict[str, list[dict]] = {b: [] for b in baselines}
@@ -120,17 +122,16 @@ def evaluate_run(run: Path, device: torch.device, overrides: dict | None = None,
         seed = cfg.sample.seed + songs[i]   # a song gets the same seed whichever set it is scored in
         other = clips[(i + 1) % len(clips)] if len(clips) > 1 else {"audio": torch.zeros_like(clip["audio"])}
         look = gen.label_for(clip)   # a label-conditioned model is asked for the truth's visualizer,
-        videos = {                   # in every generated baseline alike: only the audio differs
-            "ground_truth": truth,
-            "model": gen.generate(clip["audio"], seed=seed, visualizer=look),
-            "shuffled_audio": gen.generate(other["audio"], seed=seed, visualizer=look),
-            "null_audio": gen.generate(clip["audio"], seed=seed, drop_audio=True, visualizer=look),
-            "static": _static(truth),
+        made = {                     # in every generated baseline alike: only the audio differs
+            "ground_truth": lambda: truth,
+            "model": lambda: gen.generate(clip["audio"], seed=seed, visualizer=look),
+            "shuffled_audio": lambda: gen.generate(other["audio"], seed=seed, visualizer=look),
+            "null_audio": lambda: gen.generate(clip["audio"], seed=seed, drop_audio=True, visualizer=look),
+            "mismatched_truth": lambda: other["video"],
+            "regression": lambda: regression_video(regression, clip["audio"], device),
+            "static": lambda: _static(truth),
         }
-        if "mismatched_truth" in baselines:
-            videos["mismatched_truth"] = other["video"]
-        if regression is not None:
-            videos["regression"] = regression_video(regression, clip["audio"], device)
+        videos = {b: made[b]() for b in baselines}   # only what is scored is sampled
         audio_rows.append(audio_recall(clip["audio"], sr, clip["events"], truth.shape[0] / fps))
         for b in baselines:
             v = videos[b][: truth.shape[0]]
