@@ -300,8 +300,7 @@ class EvalConfig:
     """Also the learned metrics (Fréchet distance, sync scorer): two small nets trained once and cached."""
     nets_dir: str = "runs/eval_nets"
     """Where those nets are cached (shared by every run)."""
-    baselines: list[Literal["shuffled_audio", "null_audio", "mismatched_truth", "regression", "static"]] = field(
-        default_factory=lambda: list(OPTIONAL_BASELINES))
+    baselines: list[Literal[OPTIONAL_BASELINES]] = field(default_factory=lambda: list(OPTIONAL_BASELINES))
     """The baselines scored beside the ground truth and the model (always both). Fewer is faster: an
     ablation judged model against model by `synesthete compare` needs none of them (the margins need
     shuffled_audio / null_audio); the model is a third of the sampling with all three DiT baselines."""

@@ -84,8 +84,9 @@ def intervals(per_clip: dict[str, list[dict]], clips: Sequence[dict] | None = No
                                 for b, c in col.items() if b != "ground_truth"}
     for k, others in MARGINS.items():
         out[f"{k}_margin"] = {b: paired_bootstrap(col["model"][k], col[b][k]) for b in others if b in col}
-    major = is_major([c.get("mode", "") for c in clips]) if clips is not None else np.zeros(0, bool)
-    if 0 < major.sum() < len(major) and all("mode" in c for c in clips) and "temperature" in truth:
+    modes = [c.get("mode") for c in clips or []]
+    major = is_major(modes) if modes and None not in modes and "temperature" in truth else np.zeros(0, bool)
+    if 0 < major.sum() < len(major):                     # songs of both modes to rank
         out["mode_auc"] = {b: bootstrap(auc, c["temperature"], major.astype(np.float64)) for b, c in col.items()}
     if "mismatched_truth" in col:
         for k in (k for k in TRUTH_MARGINS if k in truth):
