@@ -21,7 +21,7 @@ import yaml
 from rich.console import Console
 from rich.table import Table
 
-from synesthete.cli import report_errors
+from synesthete.cli import ArgumentParser, report_errors
 from synesthete.config import Config, ConfigError, load_config
 from synesthete.data import ProceduralAVDataset, check_visualizers
 from synesthete.device import pick_device
@@ -39,7 +39,7 @@ console = Console(stderr=True)
 
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
-    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    p = ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--preset", default=None, help="quick, standard or full (default: quick on CPU, else standard)")
     p.add_argument("--name", default=None, help="run name (default: the preset's)")
     p.add_argument("--out", default="output_test.mp4", help="the generated video")

@@ -7,7 +7,6 @@ size, interleaved, `repeats` times; prints one JSON object: {"encode": {chunk: m
 Speed does not depend on the weights, so no run is needed.
 """
 
-import argparse
 import json
 import statistics
 import sys
@@ -15,14 +14,14 @@ import time
 
 import torch
 
-from synesthete.cli import report_errors
+from synesthete.cli import ArgumentParser, report_errors
 from synesthete.models import VAE_models
 
 CHUNKS = (96, 64, 32, 16, 8)
 
 
 def main():
-    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap = ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--frames", type=int, default=192, help="frames per clip batch (4 clips x 48 frames)")
     ap.add_argument("--repeats", type=int, default=4)
     args = ap.parse_args()

@@ -15,13 +15,12 @@ with a crash or a section start in the excerpt (how many: `songs_with_events`). 
 mean of each figure, and on how many songs truth beats mismatched.
 """
 
-import argparse
 import json
 import sys
 
 import numpy as np
 
-from synesthete.cli import report_errors
+from synesthete.cli import ArgumentParser, report_errors
 from synesthete.config import DataConfig
 from synesthete.data import VAL_INDEX_BASE, make_clip
 from synesthete.eval.av_align import flow_magnitude
@@ -48,7 +47,7 @@ def chance(rng: np.random.Generator, clip: dict, sample_rate: int, seconds: floa
 
 
 def main() -> None:
-    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap = ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--first", type=int, default=0)
     ap.add_argument("--songs", type=int, default=64)
     ap.add_argument("--seconds", type=float, default=8.0)

@@ -10,7 +10,6 @@ fastest of `steps` timed steps each.
 Speed does not depend on the weights, so no run is needed.
 """
 
-import argparse
 import json
 import statistics
 import sys
@@ -19,7 +18,7 @@ import time
 import torch
 
 from synesthete.bench.train import step_times, training_steps
-from synesthete.cli import report_errors
+from synesthete.cli import ArgumentParser, report_errors
 from synesthete.config import load_config
 
 
@@ -33,7 +32,7 @@ def time_step(step, steps: int, device: torch.device) -> dict:
 
 
 def main():
-    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap = ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--config", default="standard", help="preset name or YAML path")
     ap.add_argument("--model", choices=("vae", "dit"), default="vae")
     ap.add_argument("--steps", type=int, default=30, help="timed steps after 3 untimed ones")

@@ -9,14 +9,13 @@ its weights moved from the seeded initial ones (norm of the change / initial nor
 that moved far but scores both alike has been caught up with by the decoder.
 """
 
-import argparse
 import json
 import sys
 from pathlib import Path
 
 import torch
 
-from synesthete.cli import UsageError, report_errors
+from synesthete.cli import ArgumentParser, UsageError, report_errors
 from synesthete.config import config_from_dict
 from synesthete.data import ProceduralAVDataset
 from synesthete.models.critic import critic_hinge_loss
@@ -25,7 +24,7 @@ from synesthete.train.checkpoint import load_weights, read_state
 
 
 def main() -> None:
-    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap = ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--checkpoint", type=Path, required=True, help="a VAE checkpoint folder (runs/X/vae/step_N)")
     ap.add_argument("--songs", type=int, default=6)
     args = ap.parse_args()

@@ -13,14 +13,13 @@ On validation songs, with the true latents z of each song (normalised, as the Di
 A PNG shows the first song, row by row. Prints one JSON object.
 """
 
-import argparse
 import json
 import sys
 from pathlib import Path
 
 import torch
 
-from synesthete.cli import report_errors
+from synesthete.cli import ArgumentParser, report_errors
 from synesthete.contact_sheet import frame_grid
 from synesthete.data import ProceduralAVDataset
 from synesthete.diffusion import cfg_denoiser, sample_ddim, timesteps, to_denoiser
@@ -34,7 +33,7 @@ SHOWN_FRAMES = (4, 12, 20, 28, 36, 44)
 
 
 def main() -> None:
-    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap = ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--run", type=Path, default=Path("runs/quick"))
     ap.add_argument("--songs", type=int, default=4)
     ap.add_argument("--out", type=Path, default=None, help="PNG (default RUN/denoise_probe.png)")

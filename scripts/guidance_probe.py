@@ -12,13 +12,12 @@ first two songs.
 (`sample.guidance_interval`), so the label lays out the picture and the audio moves it.
 """
 
-import argparse
 import sys
 from pathlib import Path
 
 import torch
 
-from synesthete.cli import UsageError, report_errors
+from synesthete.cli import ArgumentParser, UsageError, report_errors
 from synesthete.contact_sheet import contact_sheet
 from synesthete.data import ProceduralAVDataset
 from synesthete.diffusion import cfg_denoiser, sample_ddim, to_denoiser
@@ -39,7 +38,7 @@ SETTINGS = {  # name: (guidance scale, drop the label in the unconditional pass,
 
 
 def main() -> None:
-    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap = ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--run", type=Path, default=Path("runs/standard"))
     ap.add_argument("--songs", type=int, default=6)
     ap.add_argument("--first", type=int, default=0, help="the first validation song")

@@ -10,14 +10,13 @@ the decoded x0 prediction from pure noise (t = 1, where sampling starts and the 
 set) under every label, beside the true frames' mean RGB. Prints one JSON object.
 """
 
-import argparse
 import json
 import sys
 from pathlib import Path
 
 import torch
 
-from synesthete.cli import report_errors
+from synesthete.cli import ArgumentParser, report_errors
 from synesthete.data import ProceduralAVDataset
 from synesthete.diffusion import to_denoiser
 from synesthete.infer.generate import VideoGenerator
@@ -27,7 +26,7 @@ NOISE_LEVELS = (0.3, 0.5, 0.7, 0.9)
 
 
 def main() -> None:
-    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap = ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--run", type=Path, default=Path("runs/standard"))
     ap.add_argument("--songs", type=int, default=8)
     args = ap.parse_args()

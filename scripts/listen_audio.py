@@ -3,7 +3,6 @@
     uv run python scripts/listen_audio.py --seeds 0 1 2 --start 0 --seconds 30 --out runs/listen
 """
 
-import argparse
 import json
 import sys
 import wave
@@ -18,7 +17,7 @@ import torch
 
 from synesthete.audio import FEATURES, render_clip
 from synesthete.audio.analysis import log_mel
-from synesthete.cli import finite_float, report_errors
+from synesthete.cli import ArgumentParser, finite_float, report_errors
 
 
 def _write_wav(path: Path, audio: torch.Tensor, sample_rate: int) -> None:
@@ -46,7 +45,7 @@ def _plot(clip, sample_rate: int, fps: int, path: Path) -> None:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser = ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2])
     parser.add_argument("--start", type=finite_float, default=0.0)
     parser.add_argument("--seconds", type=finite_float, default=30.0)

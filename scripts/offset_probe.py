@@ -10,13 +10,12 @@ with a plain +-6 frame search over every onset (the rule before), and the learne
 (`sync_scorer.offset_ms`, trained once and cached in runs/eval_nets). Prints JSON.
 """
 
-import argparse
 import json
 import sys
 
 from pathlib import Path
 
-from synesthete.cli import report_errors
+from synesthete.cli import ArgumentParser, report_errors
 from synesthete.config import DataConfig
 from synesthete.data import VAL_INDEX_BASE, make_clip
 from synesthete.eval.av_align import audio_onsets, floor_still, flow_magnitude
@@ -27,7 +26,7 @@ SHIFTS = (-4, -2, -1, 0, 1, 2, 3, 4)
 
 
 def main() -> None:
-    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap = ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--first", type=int, default=24, help="first validation song (0-23 chose the rule)")
     ap.add_argument("--songs", type=int, default=48)
     ap.add_argument("--seconds", type=float, default=8.0)

@@ -9,7 +9,6 @@ sharpness (Laplacian variance, eval/quality.py) of the truth and of the reconstr
 
 from __future__ import annotations
 
-import argparse
 import json
 import sys
 from pathlib import Path
@@ -18,7 +17,7 @@ import cv2
 import numpy as np
 import torch
 
-from synesthete.cli import UsageError, report_errors
+from synesthete.cli import ArgumentParser, UsageError, report_errors
 from synesthete.eval.quality import sharpness
 from synesthete.train.builders import build_inference_vae, load_trained
 from synesthete.train.vae_task import VAETask, reconstruct, to_model_range, to_uint8
@@ -33,7 +32,7 @@ def default_looks(drawn: list[str], n: int = 4) -> list[str]:
 
 
 def main() -> None:
-    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    p = ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--checkpoint", required=True, help="a VAE checkpoint folder, e.g. runs/X/vae/step_006000")
     p.add_argument("--out", default="recon_zoom.png")
     p.add_argument("--looks", nargs="+", default=None,

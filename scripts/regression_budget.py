@@ -10,7 +10,6 @@ and with `--against` (a metrics.json of `eval --run` on the same songs) the mode
 checkpoint with a 95% paired bootstrap interval over the songs. Prints JSON.
 """
 
-import argparse
 import dataclasses
 import sys
 from pathlib import Path
@@ -18,7 +17,7 @@ from pathlib import Path
 import torch
 
 from synesthete import jsonout
-from synesthete.cli import UsageError, report_errors
+from synesthete.cli import ArgumentParser, UsageError, report_errors
 from synesthete.data import VAL_INDEX_BASE, make_clip
 from synesthete.eval.clip_metrics import clip_metrics, nanmean
 from synesthete.eval.compare import load_metrics
@@ -32,7 +31,7 @@ METRICS = ("av_align", "beat_f1", "reactivity")
 
 
 def main() -> None:
-    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap = ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--run", type=Path, required=True, help="a run folder with a trained regression/ stage")
     ap.add_argument("--songs", type=int, default=None, help="validation songs (default: --against's, else 8)")
     ap.add_argument("--first", type=int, default=None, help="the first validation song (default: --against's, else 0)")

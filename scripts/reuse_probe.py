@@ -9,7 +9,6 @@ the minutes the DiT stage spends on them (steps / reuse batches), the rest of th
 training steps themselves. The first batch (warm-up) is not counted.
 """
 
-import argparse
 import json
 import statistics
 import sys
@@ -17,7 +16,7 @@ import time
 
 import torch
 
-from synesthete.cli import report_errors
+from synesthete.cli import ArgumentParser, report_errors
 from synesthete.config import load_config
 from synesthete.data.batches import step_batches
 from synesthete.train.builders import build_inference_vae
@@ -25,7 +24,7 @@ from synesthete.train.dit_task import encode_video
 
 
 def main():
-    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap = ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--config", default="standard", help="preset name or YAML path")
     ap.add_argument("--batches", type=int, default=20)
     ap.add_argument("--reuse", type=int, nargs="+", default=[2, 4], help="steps per rendered batch to cost")

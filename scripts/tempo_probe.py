@@ -8,14 +8,13 @@ Counts songs within 4% of the true tempo, at a metrical multiple of it (1/2, 2, 
 neither. Prints JSON.
 """
 
-import argparse
 import json
 import sys
 
 import librosa
 import numpy as np
 
-from synesthete.cli import report_errors
+from synesthete.cli import ArgumentParser, report_errors
 from synesthete.config import DataConfig
 from synesthete.data import VAL_INDEX_BASE, make_clip
 
@@ -23,7 +22,7 @@ MULTIPLES = (0.5, 2.0, 1 / 3, 3.0, 2 / 3, 1.5)
 
 
 def main() -> None:
-    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap = ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--first", type=int, default=0)
     ap.add_argument("--songs", type=int, default=48)
     ap.add_argument("--seconds", type=float, default=8.0)

@@ -29,7 +29,7 @@ import torch
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 
-from synesthete.cli import finite_float, report_errors
+from synesthete.cli import ArgumentParser, finite_float, report_errors
 from synesthete.visualizers import REGISTRY, get_visualizer  # noqa: E402
 from synesthete.visualizers.synthetic import beat_grid  # noqa: E402
 
@@ -167,7 +167,7 @@ def bench(args: argparse.Namespace, frames: int = 48, repeats: int = 20) -> None
 
 
 def main() -> None:
-    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap = ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--out", default="runs/gallery/visualizers.png")
     ap.add_argument("--names", nargs="*", default=sorted(REGISTRY))
     ap.add_argument("--size", type=int, default=128)

@@ -66,6 +66,35 @@ def test_script_help_prints_usage(script, monkeypatch, capsys):
     assert capsys.readouterr().out.startswith(f"usage: {script.name}")
 
 
+def _one_line_usage_error(err: str, *progs: str) -> None:
+    """One line from one of `progs` (the top parser or the subcommand's, whichever argparse asks)."""
+    err = err.strip()
+    assert any(err.startswith(f"{p}: error: ") and err.endswith(f"(see {p} --help)") for p in progs), err
+    assert "\n" not in err and "usage:" not in err
+
+
+@pytest.mark.parametrize("argv, prog", [([], "synesthete"), (["eval", "--clips", "abc"], "synesthete eval"),
+                                        (["eval", "--baselines", "bogus"], "synesthete eval"),
+                                        *(([name, "--no-such-flag"], f"synesthete {name}") for name in SUBCOMMANDS)],
+                         ids=lambda a: " ".join(a) if isinstance(a, list) else "")
+def test_a_usage_error_is_one_line(argv, prog, capsys):
+    """argparse's own errors too, not the usage block and then the line."""
+    with pytest.raises(SystemExit) as exit_:
+        cli_main(argv)
+    assert exit_.value.code == 2
+    _one_line_usage_error(capsys.readouterr().err, prog, "synesthete")   # an unknown flag is the top parser's
+
+
+def test_a_usage_error_is_one_line_in_the_pipeline_and_the_scripts(monkeypatch, capsys):
+    with pytest.raises(SystemExit) as exit_:
+        run_pipeline.main(["--preset", "quick", "--no-such-flag"])
+    assert exit_.value.code == 2
+    _one_line_usage_error(capsys.readouterr().err, Path(sys.argv[0]).name)   # its prog: run_pipeline.py when run
+    for script in SCRIPTS:
+        assert run_script(script, "--no-such-flag", monkeypatch=monkeypatch) == 2
+        _one_line_usage_error(capsys.readouterr().err, script.name)
+
+
 @pytest.mark.parametrize("name", ["denoise_probe", "guidance_probe", "label_probe"])
 def test_script_on_a_missing_run_is_one_line(name, tmp_path, monkeypatch, capsys):
     script = next(p for p in SCRIPTS if p.stem == name)

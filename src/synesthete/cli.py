@@ -16,6 +16,7 @@ from typing import Callable
 
 from synesthete import __version__, jsonout
 from synesthete.config import OPTIONAL_BASELINES, Config, ConfigError, load_config
+from synesthete.errors import ArgumentParser
 from synesthete.eval.video_file import EVAL_VIDEO_SIDE
 
 
@@ -436,7 +437,7 @@ COMMANDS: dict[str, tuple[Callable, str]] = {
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="synesthete", description=__doc__.splitlines()[0])
+    parser = ArgumentParser(prog="synesthete", description=__doc__.splitlines()[0])
     parser.add_argument("--debug", action="store_true", help="show tracebacks")
     parser.add_argument("--version", action="version", version=f"synesthete {__version__}")
     sub = parser.add_subparsers(dest="command", required=True)

@@ -1,6 +1,7 @@
 """An exception as the one line a front end prints (`report_errors`): libraries (torchcodec, torch,
 W&B) put several lines or none in their messages."""
 
+import argparse
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -23,3 +24,12 @@ def naming(path: str | Path, stand_ins: tuple[str | Path, ...] = ()) -> Iterator
         if e.filename is None or str(e.filename) in {str(s) for s in stand_ins}:
             raise OSError(e.errno, e.strerror or first_line(e), str(path)) from e
         raise
+
+
+class ArgumentParser(argparse.ArgumentParser):
+    """argparse's parser whose usage errors (an unknown flag, `--clips abc`, a choice not offered) are
+    one line and exit code 2, as every other bad input, rather than the usage block and then the
+    line; --help prints the usage as before. Subcommands' parsers are of this class too."""
+
+    def error(self, message: str):
+        self.exit(2, f"{self.prog}: error: {message} (see {self.prog} --help)\n")
