@@ -1,5 +1,5 @@
 """An exception as the one line a front end prints (`report_errors`): libraries (torchcodec, torch,
-W&B) put several lines or none in their messages."""
+W&B) put several lines or none in their messages; and argparse's usage errors as one line too."""
 
 import argparse
 from collections.abc import Iterator
