@@ -106,7 +106,7 @@ def evaluate_run(run: Path, device: torch.device, overrides: dict | None = None,
     opts = dataclasses.replace(cfg.eval, **(overrides or {}))
     d = dataclasses.replace(cfg.data, seconds=opts.seconds)
     fps, sr = d.fps, d.sample_rate
-    regression = _regression_baseline(run, device)
+    regression = _regression_baseline(run, device) if "regression" in opts.baselines else None
     nets = _Nets(Path(opts.nets_dir), device) if opts.nets else None
     songs = range(opts.first, opts.first + opts.clips)
     clips = [make_clip(d, VAL_INDEX_BASE + k) for k in songs]   # audio + truth, small at 8 s

@@ -108,10 +108,10 @@ def training_budget(state: dict[str, Any]) -> dict[str, Any]:
     """{"step", "clips", "seconds"} of training behind a checkpoint's weights, from its state: the
     clips seen over every rank (None without a data position) and the loop's `train_seconds` (None
     from checkpoints made before it kept them)."""
-    pos = state.get("data_position") or {}
+    pos, step = state.get("data_position") or {}, state.get("step")
     per_step = pos.get("clips_per_step")
-    return {"step": state["step"], "seconds": state.get("train_seconds"),
-            "clips": None if per_step is None else state["step"] * per_step * pos.get("world", 1)}
+    return {"step": step, "seconds": state.get("train_seconds"),
+            "clips": None if per_step is None or step is None else step * per_step * pos.get("world", 1)}
 
 
 def load_weights(ckpt: Path, which: str = "ema") -> dict[str, torch.Tensor]:

@@ -17,7 +17,7 @@ import yaml
 
 from synesthete.config import SampleConfig
 from synesthete.eval.compare import CompareError, load_metrics
-from synesthete.train.checkpoint import CheckpointError, latest_checkpoint, read_state
+from synesthete.train.checkpoint import CheckpointError, latest_checkpoint, read_state, training_budget
 from synesthete.train.metrics_file import last_validation
 from synesthete.train.run_lock import holder
 
@@ -35,9 +35,9 @@ def stage_progress(run_dir: Path, stage: str) -> dict[str, Any] | None:
     except CheckpointError:
         return {"step": None, "steps": None, "finished": False, "damaged": True}
     steps = state.get("config", {}).get(stage, {}).get("train", {}).get("steps")
-    seconds = state.get("train_seconds")
+    seconds = training_budget(state)["seconds"]
     return {"step": state.get("step"), "steps": steps, "finished": bool(state.get("finished")),
-            "minutes": seconds / 60 if isinstance(seconds, (int, float)) else None}
+            "minutes": None if seconds is None else seconds / 60}
 
 
 def _read_eval(path: Path) -> dict | None:
