@@ -21,7 +21,7 @@ from synesthete.cli import ArgumentParser, UsageError, report_errors
 from synesthete.data import VAL_INDEX_BASE, make_clip
 from synesthete.eval.clip_metrics import clip_metrics, nanmean
 from synesthete.eval.compare import load_metrics
-from synesthete.eval.quality import sharpness
+from synesthete.eval.quality import floored_ratio, sharpness
 from synesthete.eval.runner import regression_video
 from synesthete.eval.uncertainty import paired_bootstrap
 from synesthete.train.builders import build_regression, load_trained
@@ -82,7 +82,7 @@ def main() -> None:
         entry = {"checkpoint": c.name, "step": budget["step"], "clips_seen": budget["clips"],
                  "train_seconds": budget["seconds"],
                  **{m: nanmean([x[m] for x in r]) for m in METRICS},
-                 "sharpness_ratio": nanmean([x["sharpness"] for x in r]) / max(nanmean(truth_sharp), 1e-9)}
+                 "sharpness_ratio": floored_ratio(nanmean([x["sharpness"] for x in r]), nanmean(truth_sharp))}
         if model_rows is not None:
             entry["model_minus_regression"] = {
                 m: paired_bootstrap([x[m] for x in model_rows], [x[m] for x in r]) for m in METRICS}

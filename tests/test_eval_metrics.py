@@ -19,6 +19,7 @@ from synesthete.eval.eventness import audio_recall, eventness_report, top_k_anch
 from synesthete.eval.quality import (
     diversity,
     flicker_ratio,
+    floored_ratio,
     frechet_distance,
     psnr,
     sharpness_ratio,
@@ -253,6 +254,15 @@ def test_sharpness_flicker_diversity():
     assert flicker_ratio(video, video) == pytest.approx(1.0)
     assert flicker_ratio(video[:1].repeat(T, 1, 1, 1), video) == 0.0
     assert diversity([video, video]) == 0.0 and diversity([video, blurred]) > 0.0
+    # a still truth has no flicker: the ratio to it stays finite
+    assert math.isfinite(flicker_ratio(video, video[:1].repeat(T, 1, 1, 1)))
+
+
+def test_floored_ratio_floats_arrays_and_zero():
+    assert floored_ratio(1.0, 4.0) == 0.25 and isinstance(floored_ratio(1.0, 4.0), float)
+    assert floored_ratio(1.0, 0.0) == pytest.approx(1e12)
+    assert math.isnan(floored_ratio(float("nan"), 2.0)) and math.isnan(floored_ratio(1.0, float("nan")))
+    np.testing.assert_allclose(floored_ratio(np.array([1.0, 2.0]), np.array([2.0, 0.0])), [0.5, 2e12])
 
 
 def test_frechet_distance():

@@ -25,6 +25,7 @@ from synesthete.bench.machine import machine_info
 from synesthete.data import make_clip
 from synesthete.data.procedural import VAL_INDEX_BASE
 from synesthete.eval.clip_metrics import clip_metrics
+from synesthete.eval.quality import floored_ratio
 from synesthete.eval.seams import seam_ratio
 from synesthete.infer.generate import TensorAudio, VideoGenerator
 from synesthete.infer.render import render_stream
@@ -96,7 +97,7 @@ def bench_generate(run: Path, device: torch.device, seconds: float = 30.0,
     reference = results.get(f"{s.sampler}_50")
     if reference:
         for row in results.values():
-            row["av_align_vs_50_steps"] = row["av_align"] / max(reference["av_align"], 1e-9)
+            row["av_align_vs_50_steps"] = floored_ratio(row["av_align"], reference["av_align"])
     out = {
         "realtime_factor": results[default]["realtime_factor"] if default in results else None,
         "default_setting": default,

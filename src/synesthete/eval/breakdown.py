@@ -10,7 +10,8 @@ from __future__ import annotations
 
 import math
 
-import numpy as np
+from synesthete.eval.clip_metrics import nanmean
+from synesthete.eval.quality import floored_ratio
 
 COLUMNS = (
     ("av_align", "ground_truth", None, "AV-Align truth"),
@@ -24,12 +25,6 @@ COLUMNS = (
 """(metric, baseline, minus baseline or None, column title) of the markdown table."""
 
 
-def _mean(values) -> float:
-    a = np.asarray(values, dtype=np.float64)
-    a = a[np.isfinite(a)]
-    return float(a.mean()) if a.size else float("nan")
-
-
 def by_visualizer(per_clip: dict[str, list[dict]], clips: list[dict]) -> dict[str, dict]:
     """{visualizer: {"songs": n, "<metric>": {baseline: mean}, "sharpness_ratio": {baseline: ratio}}}.
 
@@ -41,10 +36,10 @@ def by_visualizer(per_clip: dict[str, list[dict]], clips: list[dict]) -> dict[st
         rows = [i for i, c in enumerate(clips) if c["visualizer"] == look]
         entry: dict = {"songs": len(rows)}
         for metric in ("av_align", "beat_f1", "visualizer_accuracy"):   # the last only with the learned nets
-            entry[metric] = {b: _mean([per_clip[b][i][metric] for i in rows]) for b in per_clip
+            entry[metric] = {b: nanmean([per_clip[b][i][metric] for i in rows]) for b in per_clip
                              if per_clip[b] and metric in per_clip[b][0]}
-        truth_sharp = _mean([per_clip["ground_truth"][i]["sharpness"] for i in rows])
-        entry["sharpness_ratio"] = {b: _mean([per_clip[b][i]["sharpness"] for i in rows]) / max(truth_sharp, 1e-9)
+        truth_sharp = nanmean([per_clip["ground_truth"][i]["sharpness"] for i in rows])
+        entry["sharpness_ratio"] = {b: floored_ratio(nanmean([per_clip[b][i]["sharpness"] for i in rows]), truth_sharp)
                                     for b in per_clip if per_clip[b]}
         out[look] = entry
     return out

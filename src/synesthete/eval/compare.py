@@ -14,6 +14,7 @@ from pathlib import Path
 
 import numpy as np
 
+from synesthete.eval.quality import floored_ratio
 from synesthete.eval.semantics import auc, is_major, mode_correct
 from synesthete.eval.uncertainty import bootstrap
 
@@ -66,7 +67,7 @@ def _margin(model, other):
 
 
 def _ratio(model, truth):
-    return model.mean(-1) / np.maximum(truth.mean(-1), 1e-12)
+    return floored_ratio(model.mean(-1), truth.mean(-1))
 
 
 def _statistics(m: dict) -> dict[str, tuple]:

@@ -20,6 +20,16 @@ from synesthete.eval.av_align import grayscale
 
 SSIM_K1, SSIM_K2 = 0.01, 0.03  # Wang et al. 2004 stabilising constants (data range 1)
 MAX_PSNR_DB = 100.0  # identical frames: MSE floored at 1e-10
+RATIO_FLOOR = 1e-12  # the least denominator of a ratio to the truth (a still truth has no flicker)
+
+
+def floored_ratio(num, den):
+    """num / den with den floored at RATIO_FLOOR: every ratio to the truth in the evaluation.
+
+    Floats give a float; arrays (a bootstrap's resampled means) divide elementwise. NaN stays NaN.
+    """
+    r = np.asarray(num, dtype=np.float64) / np.maximum(np.asarray(den, dtype=np.float64), RATIO_FLOOR)
+    return float(r) if r.ndim == 0 else r
 
 
 def to_unit(video: torch.Tensor | np.ndarray) -> torch.Tensor:
@@ -82,7 +92,7 @@ def sharpness(video: torch.Tensor | np.ndarray) -> float:
 
 def sharpness_ratio(gen: torch.Tensor | np.ndarray, truth: torch.Tensor | np.ndarray) -> float:
     """sharpness(gen) / sharpness(truth): < 1 blurrier than the truth."""
-    return sharpness(gen) / max(sharpness(truth), 1e-12)
+    return floored_ratio(sharpness(gen), sharpness(truth))
 
 
 def flicker(video: torch.Tensor | np.ndarray) -> float:
@@ -93,7 +103,7 @@ def flicker(video: torch.Tensor | np.ndarray) -> float:
 
 def flicker_ratio(gen: torch.Tensor | np.ndarray, truth: torch.Tensor | np.ndarray) -> float:
     """flicker(gen) / flicker(truth): > 1 jumpier than the truth."""
-    return flicker(gen) / max(flicker(truth), 1e-12)
+    return floored_ratio(flicker(gen), flicker(truth))
 
 
 def diversity(videos: Sequence[torch.Tensor | np.ndarray]) -> float:

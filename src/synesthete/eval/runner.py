@@ -31,7 +31,7 @@ from synesthete.data.procedural import VAL_INDEX_BASE
 from synesthete.eval.breakdown import by_visualizer
 from synesthete.eval.clip_metrics import clip_metrics, nanmean
 from synesthete.eval.eventness import audio_recall
-from synesthete.eval.quality import diversity, frechet_distance, psnr, sharpness, ssim
+from synesthete.eval.quality import diversity, floored_ratio, frechet_distance, psnr, sharpness, ssim
 from synesthete.eval.semantics import semantics_from_stats
 from synesthete.eval.uncertainty import intervals
 from synesthete.infer.generate import VideoGenerator
@@ -164,7 +164,7 @@ def evaluate_run(run: Path, device: torch.device, overrides: dict | None = None,
     results["model"]["vae_ssim"] = nanmean(vae_ssim)
     # the sharpness a latent model can reach at best: the VAE's own reconstruction of the truth
     truth_sharp = nanmean([r["sharpness"] for r in per_clip["ground_truth"]])
-    results["model"]["vae_sharpness_ratio"] = nanmean(vae_sharp) / max(truth_sharp, 1e-9)
+    results["model"]["vae_sharpness_ratio"] = floored_ratio(nanmean(vae_sharp), truth_sharp)
     described = [{"index": VAL_INDEX_BASE + k, "seed": cfg.sample.seed + k, "tempo": c["meta"]["tempo"],
                   "mode": c["meta"]["mode"], "visualizer": c["meta"]["visualizer"]} for k, c in zip(songs, clips)]
     return {
@@ -191,8 +191,8 @@ def _aggregate(rows: list[dict], truth_rows: list[dict], clips: list[dict]) -> d
     """Means over clips, plus the set-level figures (ratios to ground truth, semantics)."""
     out = {k: nanmean([r[k] for r in rows]) for k in rows[0]}
     out["abs_offset_ms"] = nanmean([abs(r["offset_ms"]) for r in rows])
-    out["sharpness_ratio"] = out["sharpness"] / max(nanmean([r["sharpness"] for r in truth_rows]), 1e-9)
-    out["flicker_ratio"] = out["flicker"] / max(nanmean([r["flicker"] for r in truth_rows]), 1e-9)
+    out["sharpness_ratio"] = floored_ratio(out["sharpness"], nanmean([r["sharpness"] for r in truth_rows]))
+    out["flicker_ratio"] = floored_ratio(out["flicker"], nanmean([r["flicker"] for r in truth_rows]))
     sem = semantics_from_stats([r["temperature"] for r in rows], [c["meta"]["mode"] for c in clips],
                                [r["motion"] for r in rows], [float(c["meta"]["tempo"]) for c in clips])
     out["mode_accuracy"] = sem["mode_accuracy"]

@@ -21,6 +21,7 @@ from typing import Sequence
 
 import numpy as np
 
+from synesthete.eval.quality import floored_ratio
 from synesthete.eval.semantics import auc, is_major
 
 RESAMPLES = 2000
@@ -62,7 +63,7 @@ def bootstrap(stat, *columns, resamples: int = RESAMPLES, seed: int = SEED) -> d
 def paired_bootstrap(a, b, ratio: bool = False, resamples: int = RESAMPLES, seed: int = SEED) -> dict:
     """`bootstrap` of mean(a) - mean(b), or mean(a) / mean(b) with `ratio`."""
     if ratio:
-        return bootstrap(lambda x, y: x.mean(-1) / np.maximum(y.mean(-1), 1e-12), a, b,
+        return bootstrap(lambda x, y: floored_ratio(x.mean(-1), y.mean(-1)), a, b,
                          resamples=resamples, seed=seed)
     return bootstrap(lambda x, y: x.mean(-1) - y.mean(-1), a, b, resamples=resamples, seed=seed)
 
