@@ -12,7 +12,8 @@ import torch.multiprocessing as mp
 from torch import nn
 
 from synesthete.config import Config, TrainConfig, load_config
-from synesthete.device import cpu_threads_for_training, data_workers
+import synesthete.device
+from synesthete.device import cpu_has_native_bf16, cpu_threads_for_training, data_workers, use_bf16
 from synesthete.train.builders import build_denoiser, build_inference_vae, build_vae, load_trained
 from synesthete.train.checkpoint import (CheckpointError, latest_checkpoint, list_checkpoints, load_weights, read_state,
                                          save_checkpoint)
@@ -37,6 +38,7 @@ class ToyTask:
         self.nan_steps = set(nan_steps)
         self.interrupt_at = interrupt_at
         self.seen: list[int] = []
+        self.autocast: list[bool] = []   # bf16 autocast on at each step
 
     def batches(self, start_step, rank, world, workers):
         step = start_step
@@ -51,6 +53,7 @@ class ToyTask:
         if step == self.interrupt_at:
             raise KeyboardInterrupt  # the user pressed Ctrl-C mid-run
         self.seen.append(step)
+        self.autocast.append(torch.is_autocast_enabled("cpu"))
         loss = ((model(x) - y) ** 2).mean()
         if step in self.nan_steps:  # a transient blow-up: the replayed step is fine
             self.nan_steps.discard(step)
@@ -302,6 +305,33 @@ def test_data_workers_auto_is_per_device():
     assert data_workers(None, torch.device("cpu")) == 0              # CPU: render between steps
     assert data_workers(None, torch.device("cuda")) == data_workers(None, torch.device("mps")) == 1
     assert load_config("standard").dit.train.workers is None        # presets leave the DiT on auto
+
+
+def test_bf16_auto_is_per_machine_and_recorded(tmp_path, monkeypatch):
+    """train.bf16 null (auto): bf16 autocast where the CPU computes bf16 natively, fp32 elsewhere and
+    on other devices; true / false are kept as given. The checkpoint records what the stage used."""
+    cpu = torch.device("cpu")
+    for native in (True, False):
+        monkeypatch.setattr(synesthete.device, "cpu_has_native_bf16", lambda: native)
+        assert use_bf16(None, cpu) is native
+        assert not use_bf16(None, torch.device("cuda")) and not use_bf16(None, torch.device("mps"))
+        assert use_bf16(True, cpu) and not use_bf16(False, cpu)
+        task = ToyTask(steps=20, bf16=None)
+        final = fit(task, _cfg(), tmp_path / str(native), cpu, progress=False)
+        assert set(task.autocast) == {native} and read_state(final)["bf16"] is native
+    assert load_config("standard").vae.train.bf16 is None                  # the VAE on auto
+    assert load_config("standard").dit.train.bf16 is False                 # the DiT measured slower in bf16
+
+
+def test_native_bf16_check_reads_torch_and_tolerates_its_absence(monkeypatch):
+    for name in ("_is_avx512_bf16_supported", "_is_amx_tile_supported"):
+        monkeypatch.setattr(torch.cpu, name, lambda: False, raising=False)
+    assert cpu_has_native_bf16() is False
+    monkeypatch.setattr(torch.cpu, "_is_amx_tile_supported", lambda: True)
+    assert cpu_has_native_bf16() is True
+    monkeypatch.delattr(torch.cpu, "_is_amx_tile_supported")
+    monkeypatch.delattr(torch.cpu, "_is_avx512_bf16_supported")
+    assert cpu_has_native_bf16() is False
 
 
 def test_initial_weights_are_a_function_of_the_seed():

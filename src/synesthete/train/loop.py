@@ -22,7 +22,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, TextColumn, TimeRemaini
 from torch import nn
 
 from synesthete.config import Config, TrainConfig, config_from_dict
-from synesthete.device import autocast, cpu_threads_for_training, data_workers
+from synesthete.device import autocast, cpu_threads_for_training, data_workers, use_bf16
 from synesthete.progress import Progress
 from synesthete.seeds import stable_seed
 from synesthete.train.checkpoint import (
@@ -113,6 +113,7 @@ class _Trainer:
     def __init__(self, task: Task, cfg: Config, run_dir: Path, device: torch.device, info: DistInfo):
         self.task, self.cfg, self.device, self.info = task, cfg, device, info
         self.tcfg = task.train_cfg
+        self.bf16 = use_bf16(self.tcfg.bf16, device)   # train.bf16 null (auto) resolved for this machine
         self.stage_dir = Path(run_dir) / task.name
         self.model = task.model.to(device)
         groups = getattr(task, "param_groups", None)
@@ -144,6 +145,7 @@ class _Trainer:
             "val": self.last_val,
             "finished": self.step >= self.tcfg.steps,
             "train_seconds": self.train_seconds(),
+            "bf16": self.bf16,
             **self.task.state_extra(),
         }
 
@@ -208,6 +210,8 @@ def fit(task: Task, cfg: Config, run_dir: Path, device: torch.device,
             return latest
         if info.main:
             console.print(f"[dim]{task.name}: resuming from {latest} (step {tr.step})[/dim]")
+    if info.main and tr.bf16 and tcfg.bf16 is None:
+        console.print(f"[dim]{task.name}: bf16 autocast (train.bf16 auto: this CPU computes bf16 natively)[/dim]")
 
     model: nn.Module = tr.model
     if info.world > 1:
@@ -237,7 +241,7 @@ def fit(task: Task, cfg: Config, run_dir: Path, device: torch.device,
             for group in tr.opt.param_groups:
                 group["lr"] = lr * group.get("lr_mult", 1.0)
             gen = step_generator(cfg.data.seed, info.rank, tr.step, device)
-            with autocast(device, tcfg.bf16):
+            with autocast(device, tr.bf16):
                 loss, logs = task.loss(model, batch, gen)
             if not torch.isfinite(loss):
                 bad_in_a_row += 1
