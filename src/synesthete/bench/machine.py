@@ -7,6 +7,8 @@ import platform
 
 import torch
 
+from synesthete.device import cpu_has_native_bf16
+
 
 def machine_info() -> dict:
     cpu = platform.processor() or platform.machine()
@@ -20,6 +22,7 @@ def machine_info() -> dict:
         pass
     return {
         "cpu": cpu,
+        "cpu_native_bf16": cpu_has_native_bf16(),   # "AMD EPYC" names several generations; this tells them apart
         "cores": os.cpu_count(),
         "torch_threads": torch.get_num_threads(),
         "platform": platform.platform(),
