@@ -14,9 +14,8 @@ from pathlib import Path
 
 import numpy as np
 
-from synesthete.eval.quality import floored_ratio
 from synesthete.eval.semantics import auc, is_major, mode_correct
-from synesthete.eval.uncertainty import bootstrap
+from synesthete.eval.uncertainty import bootstrap, mean_difference, mean_ratio
 
 
 class CompareError(ValueError):
@@ -62,27 +61,20 @@ def _mean(x):
     return x.mean(-1)
 
 
-def _margin(model, other):
-    return (model - other).mean(-1)
-
-
-def _ratio(model, truth):
-    return floored_ratio(model.mean(-1), truth.mean(-1))
-
-
 def _statistics(m: dict) -> dict[str, tuple]:
     """{name: (reduce over songs, per-song columns)} for one evaluation's model."""
     out = {f"model {k}": (_mean, [_column(m, "model", k)]) for k in ("av_align", "beat_f1", "reactivity")}
     for other in ("shuffled_audio", "null_audio"):
         if other in m["per_clip"]:
-            out[f"av_align, model - {other}"] = (_margin, [_column(m, "model", "av_align"),
-                                                           _column(m, other, "av_align")])
+            out[f"av_align, model - {other}"] = (mean_difference, [_column(m, "model", "av_align"),
+                                                                   _column(m, other, "av_align")])
     out["model mode_accuracy"] = (_mean, [_mode_correct(m, "model")])
-    if 0 < _major(m).sum() < len(m["clips"]):                       # songs of both modes to rank
-        out["model mode_auc"] = (auc, [_column(m, "model", "temperature"), _major(m)])
+    major = _major(m)
+    if 0 < major.sum() < len(major):                                 # songs of both modes to rank
+        out["model mode_auc"] = (auc, [_column(m, "model", "temperature"), major])
     if all("tempo_accuracy" in r for r in m["per_clip"]["model"]):   # scored since tempo_accuracy exists
         out["model tempo_accuracy"] = (_mean, [_column(m, "model", "tempo_accuracy")])
-    out["model sharpness_ratio"] = (_ratio, [_column(m, "model", "sharpness"), _column(m, "ground_truth", "sharpness")])
+    out["model sharpness_ratio"] = (mean_ratio, [_column(m, "model", "sharpness"), _column(m, "ground_truth", "sharpness")])
     if all("visualizer_accuracy" in r for r in m["per_clip"]["model"]):   # scored with the learned nets
         out["model visualizer_accuracy"] = (_mean, [_column(m, "model", "visualizer_accuracy")])
     return out

@@ -26,6 +26,7 @@ from typing import Callable
 import numpy as np
 import torch
 
+from synesthete.config import OPTIONAL_BASELINES
 from synesthete.data import make_clip
 from synesthete.data.procedural import VAL_INDEX_BASE
 from synesthete.eval.breakdown import by_visualizer
@@ -39,7 +40,7 @@ from synesthete.train.builders import build_regression, load_trained
 from synesthete.train.checkpoint import latest_checkpoint, read_state, training_budget
 from synesthete.train.vae_task import reconstruct, to_model_range, to_uint8
 
-BASELINES = ("ground_truth", "model", "shuffled_audio", "null_audio", "mismatched_truth", "regression", "static")
+BASELINES = ("ground_truth", "model", *OPTIONAL_BASELINES)
 
 HEADLINE = ("av_align", "beat_f1", "offset_ms", "reactivity", "mode_accuracy", "tempo_accuracy", "sharpness_ratio",
             "flicker_ratio", "frechet_distance", "visualizer_accuracy", "sync_offset_accuracy")

@@ -60,12 +60,19 @@ def bootstrap(stat, *columns, resamples: int = RESAMPLES, seed: int = SEED) -> d
     return {"value": float(stat(*cols)), "ci95": [float(lo), float(hi)], "songs": n}
 
 
+def mean_difference(x: np.ndarray, y: np.ndarray) -> np.ndarray:
+    """mean(x) - mean(y) along the last axis (the songs): a margin."""
+    return x.mean(-1) - y.mean(-1)
+
+
+def mean_ratio(x: np.ndarray, y: np.ndarray) -> np.ndarray:
+    """mean(x) / mean(y) along the last axis, the denominator floored: a ratio to the truth."""
+    return floored_ratio(x.mean(-1), y.mean(-1))
+
+
 def paired_bootstrap(a, b, ratio: bool = False, resamples: int = RESAMPLES, seed: int = SEED) -> dict:
     """`bootstrap` of mean(a) - mean(b), or mean(a) / mean(b) with `ratio`."""
-    if ratio:
-        return bootstrap(lambda x, y: floored_ratio(x.mean(-1), y.mean(-1)), a, b,
-                         resamples=resamples, seed=seed)
-    return bootstrap(lambda x, y: x.mean(-1) - y.mean(-1), a, b, resamples=resamples, seed=seed)
+    return bootstrap(mean_ratio if ratio else mean_difference, a, b, resamples=resamples, seed=seed)
 
 
 def intervals(per_clip: dict[str, list[dict]], clips: Sequence[dict] | None = None) -> dict[str, dict[str, dict]]:
