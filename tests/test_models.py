@@ -350,6 +350,24 @@ def test_dit_bf16_autocast_runs():
     assert y.shape == x.shape and torch.isfinite(y.float()).all()
 
 
+def test_cpu_attention_runs_in_fp32_under_bf16_autocast():
+    """bf16 inputs or a bf16 autocast on the CPU: the attention is the fp32 one, cast to the input dtype
+    (torch 2.11's CPU bf16 flash-attention backward is 2-12x slower: scripts/attention_probe.py)."""
+    from synesthete.models.dit import attention
+    g = gen(0)
+    q, k, v = (torch.randn(3, 2, 5, 8, generator=g) for _ in range(3))
+    ref = F.scaled_dot_product_attention(q, k, v)
+    assert torch.equal(attention(q, k, v), ref)                          # fp32: the same kernel and numbers
+    qb, kb, vb = q.bfloat16(), k.bfloat16(), v.bfloat16()
+    out = attention(qb, kb, vb)
+    assert out.dtype == torch.bfloat16
+    assert torch.equal(out, F.scaled_dot_product_attention(qb.float(), kb.float(), vb.float()).bfloat16())
+    with torch.autocast("cpu", dtype=torch.bfloat16):
+        inside = attention(q, k, v)
+        plain = F.scaled_dot_product_attention(q, k, v)                  # autocast's own choice: bf16
+    assert inside.dtype == torch.float32 and torch.equal(inside, ref) and plain.dtype == torch.bfloat16
+
+
 def test_dit_size_table():
     assert set(DiT_models) == {"DiT-B/1", "DiT-B/2", "DiT-S/1", "DiT-S/2", "DiT-T/1", "DiT-T/2"}
     model = DiT_models["DiT-T/2"](in_channels=8)

@@ -87,6 +87,20 @@ class AudioEmbedder(nn.Module):
 #                              Core DiT Model                                   #
 #################################################################################
 
+def attention(q: torch.Tensor, k: torch.Tensor, v: torch.Tensor) -> torch.Tensor:
+    """Scaled dot-product attention; on the CPU always in fp32, outside any bf16 autocast.
+
+    torch 2.11's CPU flash-attention backward is 2-12x slower in bf16 than in fp32 at the DiT's
+    shapes (`scripts/attention_probe.py`), enough to make a bf16 DiT step slower than an fp32 one
+    although its matmuls run faster. fp32 inputs give the same numbers as before.
+    """
+    if q.device.type != "cpu":
+        return F.scaled_dot_product_attention(q, k, v)
+    with torch.autocast("cpu", enabled=False):
+        out = F.scaled_dot_product_attention(q.float(), k.float(), v.float())
+    return out.to(v.dtype)
+
+
 class Attention(nn.Module):
     """Multi-head attention with QK-RMSNorm (Dehghani et al. 2023); self- or cross- (context)."""
 
@@ -105,7 +119,7 @@ class Attention(nn.Module):
         k, v = rearrange(self.kv(x if context is None else context),
                          "b m (two h e) -> two b h m e", two=2, h=self.num_heads)  # 2 x (B, H, M, E)
         q, k = self.q_norm(q.float()).to(v.dtype), self.k_norm(k.float()).to(v.dtype)  # norm in fp32
-        x = F.scaled_dot_product_attention(q, k, v)                                # (B, H, N, E)
+        x = attention(q, k, v)                                                     # (B, H, N, E)
         return self.proj(rearrange(x, "b h n e -> b n (h e)"))                     # (B, N, D)
 
 
