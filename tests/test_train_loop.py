@@ -320,7 +320,7 @@ def test_bf16_auto_is_per_machine_and_recorded(tmp_path, monkeypatch):
         final = fit(task, _cfg(), tmp_path / str(native), cpu, progress=False)
         assert set(task.autocast) == {native} and read_state(final)["bf16"] is native
     assert load_config("standard").vae.train.bf16 is None                  # the VAE on auto
-    assert load_config("standard").dit.train.bf16 is False                 # the DiT measured slower in bf16
+    assert load_config("standard").dit.train.bf16 is False                 # the DiT: fp32 by measurement
 
 
 def test_native_bf16_check_reads_torch_and_tolerates_its_absence(monkeypatch):
