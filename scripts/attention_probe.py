@@ -12,12 +12,12 @@ cross: a clip's tokens x its audio tokens) on random tensors; prints one JSON ob
 import json
 import statistics
 import sys
-import time
 
 import torch
 import torch.nn.functional as F
 
 from synesthete.bench.machine import machine_info
+from synesthete.bench.train import step_times
 from synesthete.cli import ArgumentParser, report_errors
 from synesthete.config import load_config
 from synesthete.models import VAE_DOWNSAMPLE, DiT_models
@@ -36,14 +36,8 @@ def shapes(cfg) -> dict[str, tuple[tuple[int, ...], tuple[int, ...]]]:
 
 
 def time_ms(fn, repeats: int) -> float:
-    for _ in range(3):
-        fn()
-    times = []
-    for _ in range(repeats):
-        t0 = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - t0)
-    return round(1000 * statistics.median(times), 3)
+    """Median milliseconds of `fn`, timed as `bench-train` times a step (after 3 untimed calls)."""
+    return round(1000 * statistics.median(step_times(fn, repeats, torch.device("cpu"), warmup=3)), 3)
 
 
 def main():
