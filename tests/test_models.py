@@ -238,6 +238,31 @@ def test_audio_encoder_chroma_names_the_pitch_class():
     assert tokens.shape == (1, 16, 32)
 
 
+def _chords(chords: list[tuple[float, ...]], seconds_each: float = 0.75) -> torch.Tensor:
+    """Sine triads one after another, [1, 1, L] at 16 kHz."""
+    t = torch.arange(int(16000 * seconds_each)) / 16000
+    parts = [sum(torch.sin(2 * torch.pi * 440.0 * 2 ** ((m - 69) / 12) * t) for m in chord) / 3 for chord in chords]
+    return torch.cat(parts).reshape(1, 1, -1)
+
+
+def test_audio_encoder_key_names_major_and_minor_and_reaches_every_token():
+    enc = AudioEncoder(dim=32, key=True)
+    c_major = _chords([(60, 64, 67), (65, 69, 72), (67, 71, 74), (60, 64, 67)])    # C  F  G  C
+    a_minor = _chords([(57, 60, 64), (62, 65, 69), (64, 68, 71), (57, 60, 64)])    # Am Dm E  Am (harmonic G#)
+    corr = enc.key_correlations(torch.cat([c_major, a_minor]))
+    assert corr.shape == (2, 24) and corr.abs().max() <= 1.0 + 1e-5
+    assert corr[0].argmax() == 0 and corr[1].argmax() == 12 + 9                   # C major; A minor
+    assert enc.key_correlations(torch.zeros(1, 1, 48000)).abs().max() < 1e-6       # silence: no key
+    with torch.no_grad():
+        a, _ = enc(c_major)
+        enc.key_proj.bias.zero_()
+        enc.key_proj.weight.zero_()
+        b, _ = enc(c_major)
+    assert (a - b).abs().amax(dim=-1).min() > 1e-3                                 # every token carries it
+    with torch.autocast("cpu", dtype=torch.bfloat16):
+        assert enc.key_correlations(c_major).dtype == torch.float32
+
+
 # ----------------------------------------------------------------------------- DiT
 
 def dit_inputs(B=2, T=6, C=4, hw=8, S=None, Da=16, seed=0):

@@ -54,7 +54,8 @@ def build_denoiser(cfg: Config) -> AudioDiT:
     d = cfg.data
     labels = len(VISUALIZER_NAMES) if cfg.dit.visualizer_label else 0
     with seeded_init(d.seed, "dit"):
-        encoder = AudioEncoder(sample_rate=d.sample_rate, fps=d.fps, dim=cfg.dit.audio_dim, chroma=cfg.dit.audio_chroma)
+        encoder = AudioEncoder(sample_rate=d.sample_rate, fps=d.fps, dim=cfg.dit.audio_dim,
+                               chroma=cfg.dit.audio_chroma, key=cfg.dit.audio_key)
         dit = DiT_models[cfg.dit.size](in_channels=cfg.vae.latent_channels, audio_dim=cfg.dit.audio_dim,
                                        num_labels=labels, self_cond=cfg.dit.self_cond,
                                        label_layout=d.size // VAE_DOWNSAMPLE if cfg.dit.label_layout else 0)

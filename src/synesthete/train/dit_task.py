@@ -79,7 +79,7 @@ class DiTTask:
         set_latent_stats(self.vae, stats)
         self.model = build_denoiser(cfg)
         self.train_cfg = cfg.dit.train
-        self.compat_keys = ["dit.size", "dit.audio_dim", "dit.objective", "dit.visualizer_label", "dit.audio_chroma", "dit.self_cond", "dit.label_layout",
+        self.compat_keys = ["dit.size", "dit.audio_dim", "dit.objective", "dit.visualizer_label", "dit.audio_chroma", "dit.audio_key", "dit.self_cond", "dit.label_layout",
                             "vae.size", "vae.latent_channels",
                             "data.sample_rate", "data.fps", "data.size"]
         self.clips_per_step = cfg.dit.train.batch
