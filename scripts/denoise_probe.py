@@ -67,8 +67,7 @@ def main() -> None:
         for scale in (0.0,) + NOISE:
             score(f"decoder z+{scale}n", z + scale * noise, truth, k)
         with torch.no_grad():
-            tokens, _ = gen.model.audio_encoder(clip["audio"][None].to(device))
-        extra = {"audio": tokens}
+            extra = gen.model.audio_condition(clip["audio"][None].to(device))
         if gen.takes_visualizer:
             extra["label"] = labels([clip["meta"]]).to(device)
         for t in LEVELS:

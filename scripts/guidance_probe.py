@@ -63,14 +63,14 @@ def main() -> None:
         z = gen.vae.normalize_latent(encode_video(gen.vae, truth[None], device))
         ratios["vae_reconstruction"].append(sharpness_ratio(gen.decode(z)[0], truth))
         with torch.no_grad():
-            tokens, _ = gen.model.audio_encoder(clip["audio"][None])
+            cond = gen.model.audio_condition(clip["audio"][None])
             for name, (scale, drop_label, use_label, *limit) in settings.items():
                 label = (torch.tensor([visualizer_index(clip["meta"]["visualizer"])])
                          if use_label and gen.takes_visualizer else None)
                 null = {"label": torch.full_like(label, gen.model.dit.num_labels)} if drop_label and label is not None else {}
                 guided = cfg_denoiser(denoiser, scale, uncond=null, **dict(zip(("interval", "outside"), limit)))
                 noise = torch.randn(z.shape, generator=torch.Generator().manual_seed(i))
-                video = gen.decode(sample_ddim(guided, noise, 20, extra_args={"audio": tokens, "label": label}))[0]
+                video = gen.decode(sample_ddim(guided, noise, 20, extra_args={**cond, "label": label}))[0]
                 ratios[name].append(sharpness_ratio(video, truth))
                 if i < args.first + 2:
                     contact_sheet(args.out / f"{name}_{i}.png", video, clip["audio"], d.fps, d.sample_rate,

@@ -1,25 +1,62 @@
 """How often the audio encoder's key finder (`dit.audio_key`) names the mode of validation songs,
-at the DiT's window length and at others, for each STFT size.
+for each STFT size; with `--eval`, whether an evaluation's pictures follow the finder.
 
     uv run python scripts/key_probe.py --songs 200 --seconds 3
+    uv run python scripts/key_probe.py --eval runs/quick/eval16/metrics.json
 
 The Krumhansl-Schmuckler key finder: a window's mean chroma against the 24 Krumhansl-Kessler key
 profiles, the largest correlation naming the key. A major key draws a warm palette and a minor one a
-cool palette, so its mode accuracy is about the most a DiT that reads the palette off it can score on
-`mode_accuracy` from one window. Prints JSON: the mode and the key right, per STFT size.
+cool palette, so its mode accuracy on the DiT's 3 s windows bounds what a DiT reading the palette off
+it can score on `mode_accuracy`. With `--eval`: per song of that evaluation, the finder's mode
+evidence (largest major minus largest minor correlation, mean over the DiT's windows of the clip)
+against each baseline's palette temperature, as the share of songs the finder gets right, the
+temperature's AUC by the true mode and by the finder's, and their Spearman correlation. A DiT that
+uses the key evidence follows the finder, right or wrong. Prints JSON.
 """
 
 import json
 import sys
+from pathlib import Path
 
 import librosa
+import numpy as np
 import torch
 import torchaudio
+from scipy.stats import spearmanr
 
-from synesthete.cli import ArgumentParser, report_errors
+from synesthete.cli import ArgumentParser, UsageError, report_errors
 from synesthete.config import DataConfig
 from synesthete.data import VAL_INDEX_BASE, make_clip
+from synesthete.eval.semantics import auc
 from synesthete.models.audio_encoder import KEY_FFT, AudioEncoder, key_profiles
+
+
+def mode_evidence(encoder: AudioEncoder, audio: torch.Tensor, window: int, hop: int) -> float:
+    """audio [1, L] -> mean over windows of `window` samples every `hop` of (largest major - largest
+    minor key correlation): > 0 reads as major."""
+    a = audio[0]
+    starts = range(0, max(1, a.numel() - window + 1), hop)
+    c = encoder.key_correlations(torch.stack([a[s:s + window] for s in starts])[:, None])
+    return float((c[:, :12].amax(dim=1) - c[:, 12:].amax(dim=1)).mean())
+
+
+def score_eval(path: Path, encoder: AudioEncoder) -> dict:
+    m = json.loads(path.read_text())
+    cfg = DataConfig(seconds=m["seconds"], size=32)             # the picture is not used: render it small
+    frame = cfg.sample_rate // cfg.fps
+    window, hop = DataConfig().frames * frame, (DataConfig().frames - 8) * frame   # the DiT's windows, overlap 8
+    evidence, major = [], []
+    for c in m["clips"]:
+        clip = make_clip(cfg, c["index"])
+        evidence.append(mode_evidence(encoder, clip["audio"], window, hop))
+        major.append(clip["meta"]["mode"] != "minor")
+    ev, major = np.array(evidence), np.array(major)
+    out = {"eval": str(path), "songs": len(ev), "finder_right": round(float(np.mean((ev > 0) == major)), 3)}
+    for name, rows in m["per_clip"].items():
+        t = np.array([r["temperature"] for r in rows], dtype=float)
+        out[name] = {"auc_true_mode": round(float(auc(t, major)), 3), "auc_finder_mode": round(float(auc(t, ev > 0)), 3),
+                     "spearman_evidence": round(float(spearmanr(t, ev)[0]), 3)}
+    return out
 
 
 def main() -> None:
@@ -27,9 +64,15 @@ def main() -> None:
     ap.add_argument("--first", type=int, default=0)
     ap.add_argument("--songs", type=int, default=200)
     ap.add_argument("--seconds", type=float, default=3.0, help="window length (the DiT's: 48 frames = 3 s)")
+    ap.add_argument("--eval", type=Path, help="an evaluation's metrics.json: do its pictures follow the finder?")
     args = ap.parse_args()
-    cfg = DataConfig(seconds=args.seconds, size=32)            # the picture is not used: render it small
+    cfg = DataConfig(seconds=args.seconds, size=32)
     encoder = AudioEncoder(sample_rate=cfg.sample_rate, fps=cfg.fps, key=True)
+    if args.eval is not None:
+        if not args.eval.is_file():
+            raise UsageError(f"{args.eval}: no such metrics.json")
+        print(json.dumps(score_eval(args.eval, encoder)))
+        return
     profiles, ffts = key_profiles(), (2048, 4096, KEY_FFT)
     specs = {n: (torchaudio.transforms.Spectrogram(n_fft=n, hop_length=cfg.sample_rate // cfg.fps, power=2.0),
                  torch.from_numpy(librosa.filters.chroma(sr=cfg.sample_rate, n_fft=n))) for n in ffts}

@@ -47,8 +47,8 @@ def main() -> None:
         denoiser = to_denoiser(gen.model.dit, gen.cfg.dit.objective)
         noise = torch.randn(latents[:1].shape, generator=torch.Generator().manual_seed(0))
         with torch.no_grad():
-            tokens, _ = gen.model.audio_encoder(audio[:1])
-            x0 = {k: denoiser(noise, torch.ones(1), audio=tokens, label=torch.tensor([k], device=device))
+            cond = gen.model.audio_condition(audio[:1])
+            x0 = {k: denoiser(noise, torch.ones(1), **cond, label=torch.tensor([k], device=device))
                   for k in range(n + 1)}
         rgb = lambda frames: [round(float(c), 1) for c in frames.float().mean(dim=(0, 2, 3))]
         out["t1_x0_mean_rgb"] = {("null" if k == n else str(k)): rgb(gen.decode(z)[0]) for k, z in x0.items()}

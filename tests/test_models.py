@@ -253,14 +253,28 @@ def test_audio_encoder_key_names_major_and_minor_and_reaches_every_token():
     assert corr.shape == (2, 24) and corr.abs().max() <= 1.0 + 1e-5
     assert corr[0].argmax() == 0 and corr[1].argmax() == 12 + 9                   # C major; A minor
     assert enc.key_correlations(torch.zeros(1, 1, 48000)).abs().max() < 1e-6       # silence: no key
-    with torch.no_grad():
-        a, _ = enc(c_major)
-        enc.key_proj.bias.zero_()
-        enc.key_proj.weight.zero_()
-        b, _ = enc(c_major)
-    assert (a - b).abs().amax(dim=-1).min() > 1e-3                                 # every token carries it
     with torch.autocast("cpu", dtype=torch.bfloat16):
         assert enc.key_correlations(c_major).dtype == torch.float32
+
+
+def test_dit_key_input_reaches_the_output_and_is_dropped_with_the_audio():
+    torch.manual_seed(0)
+    dit = DiT_models["DiT-T/2"](in_channels=4, audio_dim=32, key_inputs=24)
+    with torch.no_grad():
+        randomize_zeroed(dit)                 # past adaLN-zero's identity start, so the condition shows
+    x, t, audio = torch.randn(2, 3, 4, 8, 8), torch.full((2,), 0.5), torch.randn(2, 3, 32)
+    key, other = torch.randn(2, 24), torch.randn(2, 24)
+    drop = torch.tensor([False, True])
+    with torch.no_grad():
+        a, b = dit(x, t, audio, drop, key=key), dit(x, t, audio, drop, key=other)
+    assert (a[0] - b[0]).abs().max() > 1e-4                                        # the key conditions
+    assert torch.equal(a[1], b[1])                                                 # not under null audio
+    model = AudioDiT(AudioEncoder(dim=32, key=True), dit)
+    wave = torch.randn(2, 1, 3000)                                                 # 3 frames at 16 fps
+    cond = model.audio_condition(wave)
+    assert set(cond) == {"audio", "key"} and cond["key"].shape == (2, 24)
+    with torch.no_grad():                                       # what generation hands the bare DiT
+        assert torch.allclose(model(x, t, wave), dit(x, t, **cond))
 
 
 # ----------------------------------------------------------------------------- DiT

@@ -212,11 +212,13 @@ class DiTConfig:
     the log-mel: 64 mel bands are wider than a semitone below ~1 kHz, so the mel alone hardly
     shows a song's key and mode, which set its palette."""
     audio_key: bool = False
-    """Also give every audio token the window's key profile: the correlations of its mean chroma
-    with the 24 Krumhansl-Kessler key profiles (the Krumhansl-Schmuckler key finder: its largest
-    names the mode of 70% of 3 s validation windows, `scripts/key_probe.py`). Major keys draw warm
-    palettes, minor ones cool palettes: a direct path from the audio's mode to the colours, which
-    the +-6-frame conv stack cannot average over a window by itself."""
+    """Also give the DiT's adaLN condition the window's key evidence: the correlations of its mean
+    chroma with the 24 Krumhansl-Kessler key profiles (the Krumhansl-Schmuckler key finder: its
+    largest names the mode of 70% of 3 s validation windows, `scripts/key_probe.py`), through a
+    layer at the label's scale. Major keys draw warm palettes, minor ones cool palettes: a direct
+    path from the audio's mode to the colours, which the +-6-frame conv stack cannot average over a
+    window. Measured on `quick`: the palette leaned toward the mode, the sync fell; off
+    (docs/experiments.md, the key's path to the palette)."""
     objective: Literal["eps", "v", "flow"] = "flow"
     """What the network predicts (chosen by measurement: README, Models; docs/experiments.md)."""
     cond_drop: float = 0.1

@@ -93,16 +93,16 @@ class VideoGenerator:
         Guidance is on the audio only: both CFG passes get the same label.
         """
         label = self.visualizer_label(visualizer)
-        tokens, _ = self.model.audio_encoder(audio.to(self.device))       # encoded once per window
+        cond = self.model.audio_condition(audio.to(self.device))          # encoded once per window
         denoiser = to_denoiser(self.model.dit, self.cfg.dit.objective)
         if drop_audio:
-            guided, extra = denoiser, {"audio": tokens,
-                                       "drop_audio": torch.ones(audio.shape[0], dtype=torch.bool, device=self.device)}
+            guided, extra = denoiser, {**cond, "drop_audio": torch.ones(audio.shape[0], dtype=torch.bool,
+                                                                        device=self.device)}
         else:
             s = self.cfg.sample
             guided = cfg_denoiser(denoiser, guidance, interval=tuple(s.guidance_interval), outside=s.guidance_outside,
                                   rescale=s.guidance_rescale)
-            extra = {"audio": tokens}
+            extra = dict(cond)
         if label is not None:
             extra["label"] = label.expand(audio.shape[0])
         if known is not None and known.shape[1]:

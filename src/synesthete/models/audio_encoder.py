@@ -7,9 +7,9 @@ wide to resolve at low frequencies; their 2048-point window adds about a frame o
 side). A non-causal 1D conv stack (dilated residual blocks, WaveNet-style dilations) gives
 every column a receptive field of several frames each side; a strided conv then pools each
 frame's k columns to k_out tokens. Any L that is a multiple of the frame hop works.
-Optionally (`key`) every token also gets the window's key evidence: its mean chroma's correlation
-with the 24 Krumhansl-Kessler key profiles. Mode (which sets the palette) is a property of the
-whole window, which a stack that sees +-6 frames cannot average by itself.
+With `key`, `key_correlations` also gives the window's key evidence: its mean chroma's
+correlation with the 24 Krumhansl-Kessler key profiles. Mode (which sets the palette) is a property
+of the whole window, which a stack that sees +-6 frames cannot average by itself.
 """
 
 import librosa
@@ -92,14 +92,13 @@ class AudioEncoder(nn.Module):
             self.spec = torchaudio.transforms.Spectrogram(n_fft=chroma_fft, hop_length=self.hop, center=False, power=2.0)
             self.register_buffer("chroma_fb", torch.from_numpy(librosa.filters.chroma(sr=sample_rate, n_fft=chroma_fft)),
                                  persistent=False)
-        self.key_proj = None
+        self.key = key
         if key:   # one column per video frame: only the window's mean is used
             self.key_spec = torchaudio.transforms.Spectrogram(n_fft=KEY_FFT, hop_length=self.frame_hop,
                                                               center=False, power=2.0)
             self.register_buffer("key_fb", torch.from_numpy(librosa.filters.chroma(sr=sample_rate, n_fft=KEY_FFT)),
                                  persistent=False)
             self.register_buffer("key_profiles", key_profiles(), persistent=False)
-            self.key_proj = nn.Linear(24, dim)     # -> a shift of every token, before the last norm
         self.stem = nn.Conv1d(n_mels + (12 if chroma else 0), dim, 3, padding=1)
         self.mel_blocks = nn.Sequential(*[ConvBlock1d(dim, kernel_size, d) for d in dilations])
         stride = mels_per_frame // tokens_per_frame
@@ -152,8 +151,6 @@ class AudioEncoder(nn.Module):
         x = self.mel_blocks(x)                    # (B, D, T*k)
         x = self.pool(x)                          # (B, D, T*k_out)
         x = self.frame_blocks(x)                  # (B, D, T*k_out)
-        if self.key_proj is not None:             # the same key evidence on every token of the window
-            x = x + self.key_proj(self.key_correlations(audio).to(x.dtype)).unsqueeze(2)
         tokens = self.norm(x.transpose(1, 2))     # (B, T*k_out, D)
         # Pooled = plain mean: parameter-free, so a consumer that uses only the tokens (the DiT
         # pools its own) leaves no unused parameters to trip DDP.

@@ -174,7 +174,8 @@ class FinalLayer(nn.Module):
 
 class DiT(nn.Module):
     """Denoiser backbone: forward(x [B,T,Cz,h,w], t [B], audio [B,S,Da], drop_audio [B] bool,
-    target [B] long, label [B] long, x_self_cond [B,T,Cz,h,w] (with self_cond)) -> [B,T,Cz,h,w]. The output's meaning (eps / v / x0 / flow velocity) is
+    target [B] long, label [B] long, x_self_cond [B,T,Cz,h,w] (with self_cond), key [B, key_inputs]
+    (with key_inputs)) -> [B,T,Cz,h,w]. The output's meaning (eps / v / x0 / flow velocity) is
     set by the wrapper in diffusion.objectives, never here. Works for any T and any h, w
     divisible by patch_size (positions are sin-cos, computed on the fly).
     """
@@ -182,7 +183,7 @@ class DiT(nn.Module):
     def __init__(self, in_channels: int = 8, patch_size: int = 2, hidden_size: int = 128,
                  depth: int = 4, num_heads: int = 4, mlp_ratio: float = 4.0, audio_dim: int = 128,
                  audio_tokens_per_frame: int = 1, num_targets: int = 2, num_labels: int = 0,
-                 self_cond: bool = False, label_layout: int = 0):
+                 self_cond: bool = False, label_layout: int = 0, key_inputs: int = 0):
         super().__init__()
         self.in_channels, self.out_channels = in_channels, in_channels
         self.patch_size, self.hidden_size = patch_size, hidden_size
@@ -208,6 +209,10 @@ class DiT(nn.Module):
             self.label_layout = nn.Parameter(torch.zeros(num_labels + 1, hidden_size, side, side))
         self.blocks = nn.ModuleList([DiTBlock(hidden_size, num_heads, mlp_ratio) for _ in range(depth)])
         self.final_layer = FinalLayer(hidden_size, patch_size, self.out_channels)
+        # key_inputs > 0: the audio's key evidence (AudioEncoder.key_correlations) straight into the
+        # adaLN condition, at the label's scale (see `label_embedder`); zeros where the audio is
+        # dropped. Built last, so the other initial weights stay those of the model without it.
+        self.key_embedder = nn.Linear(key_inputs, hidden_size) if key_inputs else None
         self.initialize_weights()
 
     def initialize_weights(self):
@@ -227,6 +232,8 @@ class DiT(nn.Module):
         if self.label_embedder is not None:   # N(0, 1), see `label_embedder` above
             nn.init.normal_(self.label_embedder.weight, std=1.0)
         nn.init.normal_(self.audio_embedder.null_audio, std=0.02)
+        if self.key_embedder is not None:   # correlations of norm ~2 in: about N(0, 1) out, as the label
+            nn.init.normal_(self.key_embedder.weight, std=0.5)
         nn.init.normal_(self.t_embedder.mlp[0].weight, std=0.02)
         nn.init.normal_(self.t_embedder.mlp[2].weight, std=0.02)
         # adaLN-zero: every block starts as the identity ...
@@ -241,7 +248,8 @@ class DiT(nn.Module):
 
     def forward(self, x: torch.Tensor, t: torch.Tensor, audio: torch.Tensor,
                 drop_audio: torch.Tensor | None = None, target: torch.Tensor | None = None,
-                label: torch.Tensor | None = None, x_self_cond: torch.Tensor | None = None) -> torch.Tensor:
+                label: torch.Tensor | None = None, x_self_cond: torch.Tensor | None = None,
+                key: torch.Tensor | None = None) -> torch.Tensor:
         B, T, C, H, W = x.shape
         p = self.patch_size
         h, w = H // p, W // p
@@ -265,6 +273,11 @@ class DiT(nn.Module):
         c = self.t_embedder(t) + self.target_embedder(target)                    # (B, D)
         if self.label_embedder is not None:
             c = c + self.label_embedder(label)
+        if self.key_embedder is not None:
+            assert key is not None, "this DiT takes the audio's key evidence"
+            if drop_audio is not None:   # the null audio has no key
+                key = torch.where(drop_audio.view(B, 1), torch.zeros_like(key), key)
+            c = c + self.key_embedder(key.to(c.dtype))
         c = c.unsqueeze(1) + c_frame                                              # (B, T, D)
         for block in self.blocks:
             x = block(x, c, context)                                              # (B, T, N, D)
