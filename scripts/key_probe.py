@@ -42,9 +42,10 @@ def mode_evidence(encoder: AudioEncoder, audio: torch.Tensor, window: int, hop: 
 
 def score_eval(path: Path, encoder: AudioEncoder) -> dict:
     m = json.loads(path.read_text())
+    run = m["config"]
     cfg = DataConfig(seconds=m["seconds"], size=32)             # the picture is not used: render it small
-    frame = cfg.sample_rate // cfg.fps
-    window, hop = DataConfig().frames * frame, (DataConfig().frames - 8) * frame   # the DiT's windows, overlap 8
+    frame, frames = cfg.sample_rate // cfg.fps, round(run["data"]["seconds"] * cfg.fps)
+    window, hop = frames * frame, (frames - run["sample"]["overlap"]) * frame     # the run's windows
     evidence, major = [], []
     for c in m["clips"]:
         clip = make_clip(cfg, c["index"])

@@ -26,10 +26,11 @@ KK_MINOR = (6.33, 2.68, 3.52, 5.38, 2.60, 3.53, 2.54, 4.75, 3.98, 2.69, 3.34, 3.
 # of 64% of them with 2048 points, 70% with 4096 or 8192, and the key itself of 35 / 46 / 49%
 # (`scripts/key_probe.py --songs 200`): 8192 points resolve the bass notes.
 KEY_FFT = 8192
+KEY_INPUTS = 24   # correlations: 12 major keys, then 12 minor
 
 
 def key_profiles() -> torch.Tensor:
-    """[24, 12]: the KK profiles rolled to every tonic (rows 0-11 major on C..B, 12-23 minor),
+    """[KEY_INPUTS, 12]: the KK profiles rolled to every tonic (rows 0-11 major on C..B, 12-23 minor),
     centred and scaled to unit norm, so a row times a centred unit chroma is a correlation."""
     rows = torch.stack([torch.roll(torch.tensor(p), k) for p in (KK_MAJOR, KK_MINOR) for k in range(12)])
     rows = rows - rows.mean(dim=1, keepdim=True)
@@ -92,7 +93,6 @@ class AudioEncoder(nn.Module):
             self.spec = torchaudio.transforms.Spectrogram(n_fft=chroma_fft, hop_length=self.hop, center=False, power=2.0)
             self.register_buffer("chroma_fb", torch.from_numpy(librosa.filters.chroma(sr=sample_rate, n_fft=chroma_fft)),
                                  persistent=False)
-        self.key = key
         if key:   # one column per video frame: only the window's mean is used
             self.key_spec = torchaudio.transforms.Spectrogram(n_fft=KEY_FFT, hop_length=self.frame_hop,
                                                               center=False, power=2.0)
@@ -129,7 +129,7 @@ class AudioEncoder(nn.Module):
             return c / c.amax(dim=1, keepdim=True).clamp_min(1e-4)
 
     def key_correlations(self, audio: torch.Tensor) -> torch.Tensor:
-        """audio [B, 1, L] -> [B, 24]: the correlation of the window's mean chroma (8192-point STFT,
+        """audio [B, 1, L] -> [B, KEY_INPUTS]: the correlation of the window's mean chroma (8192-point STFT,
         columns scaled by their largest bin) with each KK key profile; the largest names the key
         (Krumhansl-Schmuckler), rows 12-23 the minor ones. Silence, with no pitch, gives zeros."""
         with torch.autocast(device_type=audio.device.type, enabled=False):

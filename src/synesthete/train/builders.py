@@ -15,7 +15,7 @@ import torch
 from synesthete.config import Config, config_from_dict
 from synesthete.models import (VAE_DOWNSAMPLE, AudioDiT, AudioEncoder, AudioToVideoNet, DiT_models, SpatialVAE,
                                VAE_models, VAELoss)
-from synesthete.models.audio_encoder import KK_MAJOR, KK_MINOR
+from synesthete.models.audio_encoder import KEY_INPUTS
 from synesthete.seeds import stable_seed
 from synesthete.train.checkpoint import CheckpointError, latest_checkpoint, load_weights, read_state
 from synesthete.visualizers import VISUALIZER_NAMES
@@ -57,11 +57,10 @@ def build_denoiser(cfg: Config) -> AudioDiT:
     with seeded_init(d.seed, "dit"):
         encoder = AudioEncoder(sample_rate=d.sample_rate, fps=d.fps, dim=cfg.dit.audio_dim,
                                chroma=cfg.dit.audio_chroma, key=cfg.dit.audio_key)
-        key_inputs = len(KK_MAJOR) + len(KK_MINOR) if cfg.dit.audio_key else 0
         dit = DiT_models[cfg.dit.size](in_channels=cfg.vae.latent_channels, audio_dim=cfg.dit.audio_dim,
                                        num_labels=labels, self_cond=cfg.dit.self_cond,
                                        label_layout=d.size // VAE_DOWNSAMPLE if cfg.dit.label_layout else 0,
-                                       key_inputs=key_inputs)
+                                       key_inputs=KEY_INPUTS if cfg.dit.audio_key else 0)
         return AudioDiT(encoder, dit)
 
 
