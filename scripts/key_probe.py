@@ -18,25 +18,25 @@ import json
 import sys
 from pathlib import Path
 
-import librosa
 import numpy as np
 import torch
-import torchaudio
 from scipy.stats import spearmanr
 
 from synesthete.cli import ArgumentParser, UsageError, report_errors
 from synesthete.config import DataConfig
 from synesthete.data import VAL_INDEX_BASE, make_clip
 from synesthete.eval.semantics import auc
-from synesthete.models.audio_encoder import KEY_FFT, AudioEncoder, key_profiles
+from synesthete.infer.windows import plan_windows
+from synesthete.models.audio_encoder import KEY_FFT, AudioEncoder
+
+FFTS = (2048, 4096, KEY_FFT)
 
 
-def mode_evidence(encoder: AudioEncoder, audio: torch.Tensor, window: int, hop: int) -> float:
-    """audio [1, L] -> mean over windows of `window` samples every `hop` of (largest major - largest
-    minor key correlation): > 0 reads as major."""
-    a = audio[0]
-    starts = range(0, max(1, a.numel() - window + 1), hop)
-    c = encoder.key_correlations(torch.stack([a[s:s + window] for s in starts])[:, None])
+def mode_evidence(encoder: AudioEncoder, audio: torch.Tensor, frame: int, frames: int, overlap: int) -> float:
+    """audio [1, L] -> mean over long-form generation's windows (`plan_windows`) of (largest major -
+    largest minor key correlation): > 0 reads as major."""
+    plan = plan_windows(audio.shape[-1] // frame, frames, overlap)
+    c = encoder.key_correlations(torch.stack([audio[:, s * frame:(s + n) * frame] for s, n in plan]))
     return float((c[:, :12].amax(dim=1) - c[:, 12:].amax(dim=1)).mean())
 
 
@@ -44,12 +44,12 @@ def score_eval(path: Path, encoder: AudioEncoder) -> dict:
     m = json.loads(path.read_text())
     run = m["config"]
     cfg = DataConfig(seconds=m["seconds"], size=32)             # the picture is not used: render it small
-    frame, frames = cfg.sample_rate // cfg.fps, round(run["data"]["seconds"] * cfg.fps)
-    window, hop = frames * frame, (frames - run["sample"]["overlap"]) * frame     # the run's windows
+    frames = round(run["data"]["seconds"] * cfg.fps)                          # the run's windows
     evidence, major = [], []
     for c in m["clips"]:
         clip = make_clip(cfg, c["index"])
-        evidence.append(mode_evidence(encoder, clip["audio"], window, hop))
+        evidence.append(mode_evidence(encoder, clip["audio"], cfg.sample_rate // cfg.fps, frames,
+                                      run["sample"]["overlap"]))
         major.append(clip["meta"]["mode"] != "minor")
     ev, major = np.array(evidence), np.array(major)
     out = {"eval": str(path), "songs": len(ev), "finder_right": round(float(np.mean((ev > 0) == major)), 3)}
@@ -68,34 +68,25 @@ def main() -> None:
     ap.add_argument("--eval", type=Path, help="an evaluation's metrics.json: do its pictures follow the finder?")
     args = ap.parse_args()
     cfg = DataConfig(seconds=args.seconds, size=32)
-    encoder = AudioEncoder(sample_rate=cfg.sample_rate, fps=cfg.fps, key=True)
+    finders = {n: AudioEncoder(sample_rate=cfg.sample_rate, fps=cfg.fps, key=True, key_fft=n) for n in FFTS}
     if args.eval is not None:
         if not args.eval.is_file():
             raise UsageError(f"{args.eval}: no such metrics.json")
-        print(json.dumps(score_eval(args.eval, encoder)))
+        print(json.dumps(score_eval(args.eval, finders[KEY_FFT])))
         return
-    profiles, ffts = key_profiles(), (2048, 4096, KEY_FFT)
-    specs = {n: (torchaudio.transforms.Spectrogram(n_fft=n, hop_length=cfg.sample_rate // cfg.fps, power=2.0),
-                 torch.from_numpy(librosa.filters.chroma(sr=cfg.sample_rate, n_fft=n))) for n in ffts}
-    mode_right = dict.fromkeys(ffts, 0)
-    key_right = dict.fromkeys(ffts, 0)
-    encoder_right = 0
+    mode_right = dict.fromkeys(FFTS, 0)
+    key_right = dict.fromkeys(FFTS, 0)
     for i in range(args.first, args.first + args.songs):
         clip = make_clip(cfg, VAL_INDEX_BASE + i)
-        audio, meta = clip["audio"], clip["meta"]
-        minor = meta["mode"] == "minor"
-        for n, (spec, fb) in specs.items():
-            c = fb @ spec(audio[0])
-            c = (c / c.amax(dim=0, keepdim=True).clamp_min(1e-4)).mean(dim=1)
-            best = int((profiles @ (c - c.mean())).argmax())
+        minor = clip["meta"]["mode"] == "minor"
+        for n, finder in finders.items():
+            best = int(finder.key_correlations(clip["audio"][None]).argmax())
             mode_right[n] += (best >= 12) == minor
-            key_right[n] += (best >= 12) == minor and best % 12 == int(meta["key"])
-        encoder_right += (int(encoder.key_correlations(audio[None]).argmax()) >= 12) == minor
+            key_right[n] += (best >= 12) == minor and best % 12 == int(clip["meta"]["key"])
     n = args.songs
-    print(json.dumps({"songs": [args.first, args.first + n - 1], "seconds": args.seconds,
+    print(json.dumps({"songs": [args.first, args.first + n - 1], "seconds": args.seconds, "encoder_fft": KEY_FFT,
                       "mode_accuracy": {str(k): round(v / n, 3) for k, v in mode_right.items()},
-                      "key_accuracy": {str(k): round(v / n, 3) for k, v in key_right.items()},
-                      "encoder_mode_accuracy": round(encoder_right / n, 3), "encoder_fft": KEY_FFT}))
+                      "key_accuracy": {str(k): round(v / n, 3) for k, v in key_right.items()}}))
 
 
 if __name__ == "__main__":

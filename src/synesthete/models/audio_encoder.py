@@ -23,7 +23,7 @@ import torchaudio
 KK_MAJOR = (6.35, 2.23, 3.48, 2.33, 4.38, 4.09, 2.52, 5.19, 2.39, 3.66, 2.29, 2.88)
 KK_MINOR = (6.33, 2.68, 3.52, 5.38, 2.60, 3.53, 2.54, 4.75, 3.98, 2.69, 3.34, 3.17)
 # The key's STFT: on 3 s windows of 200 validation songs the largest correlation names the mode
-# of 64% of them with 2048 points, 70% with 4096 or 8192, and the key itself of 35 / 46 / 49%
+# of 65% of them with 2048 points, 71% / 70.5% with 4096 / 8192, and the key itself of 37 / 46 / 49%
 # (`scripts/key_probe.py --songs 200`): 8192 points resolve the bass notes.
 KEY_FFT = 8192
 KEY_INPUTS = 24   # correlations: 12 major keys, then 12 minor
@@ -35,6 +35,11 @@ def key_profiles() -> torch.Tensor:
     rows = torch.stack([torch.roll(torch.tensor(p), k) for p in (KK_MAJOR, KK_MINOR) for k in range(12)])
     rows = rows - rows.mean(dim=1, keepdim=True)
     return rows / rows.norm(dim=1, keepdim=True)
+
+
+def chroma_filterbank(sample_rate: int, n_fft: int) -> torch.Tensor:
+    """librosa's pitch-class filterbank [12, n_fft // 2 + 1], float32."""
+    return torch.from_numpy(librosa.filters.chroma(sr=sample_rate, n_fft=n_fft))
 
 
 class ChannelNorm(nn.LayerNorm):
@@ -77,7 +82,7 @@ class AudioEncoder(nn.Module):
                  mels_per_frame: int = 4, tokens_per_frame: int = 1, dim: int = 128,
                  kernel_size: int = 3, dilations: tuple[int, ...] = (1, 2, 4, 8),
                  frame_blocks: int = 2, n_fft: int = 1024, chroma: bool = False, chroma_fft: int = 2048,
-                 key: bool = False):
+                 key: bool = False, key_fft: int = KEY_FFT):
         super().__init__()
         assert sample_rate % (fps * mels_per_frame) == 0, "hop must be a whole number of samples"
         assert mels_per_frame % tokens_per_frame == 0, "tokens_per_frame must divide mels_per_frame"
@@ -91,13 +96,12 @@ class AudioEncoder(nn.Module):
         self.chroma_fft = chroma_fft if chroma else None
         if chroma:   # librosa's pitch-class filterbank [12, chroma_fft // 2 + 1], a fixed float32 buffer
             self.spec = torchaudio.transforms.Spectrogram(n_fft=chroma_fft, hop_length=self.hop, center=False, power=2.0)
-            self.register_buffer("chroma_fb", torch.from_numpy(librosa.filters.chroma(sr=sample_rate, n_fft=chroma_fft)),
-                                 persistent=False)
+            self.register_buffer("chroma_fb", chroma_filterbank(sample_rate, chroma_fft), persistent=False)
+        self.key_fft = key_fft
         if key:   # one column per video frame: only the window's mean is used
-            self.key_spec = torchaudio.transforms.Spectrogram(n_fft=KEY_FFT, hop_length=self.frame_hop,
+            self.key_spec = torchaudio.transforms.Spectrogram(n_fft=key_fft, hop_length=self.frame_hop,
                                                               center=False, power=2.0)
-            self.register_buffer("key_fb", torch.from_numpy(librosa.filters.chroma(sr=sample_rate, n_fft=KEY_FFT)),
-                                 persistent=False)
+            self.register_buffer("key_fb", chroma_filterbank(sample_rate, key_fft), persistent=False)
             self.register_buffer("key_profiles", key_profiles(), persistent=False)
         self.stem = nn.Conv1d(n_mels + (12 if chroma else 0), dim, 3, padding=1)
         self.mel_blocks = nn.Sequential(*[ConvBlock1d(dim, kernel_size, d) for d in dilations])
@@ -123,21 +127,22 @@ class AudioEncoder(nn.Module):
     def chroma(self, audio: torch.Tensor) -> torch.Tensor:
         """audio [B, 1, L] -> chroma [B, 12, L // hop] in [0, 1], each column scaled by its largest
         bin (as librosa.feature.chroma_stft), on the log-mel's columns; silence stays near 0."""
+        return self._chroma(audio, self.spec, self.chroma_fb, self.chroma_fft)
+
+    def _chroma(self, audio: torch.Tensor, spec: nn.Module, fb: torch.Tensor, n_fft: int) -> torch.Tensor:
+        """audio [B, 1, L] -> [B, 12, L // spec's hop], float32, columns scaled by their largest bin."""
         with torch.autocast(device_type=audio.device.type, enabled=False):
-            power = self.spec(self._pad(audio.float().squeeze(1), self.chroma_fft))   # (B, F, L // hop)
-            c = torch.einsum("cf,bft->bct", self.chroma_fb, power)
+            power = spec(self._pad(audio.float().squeeze(1), n_fft))                  # (B, F, L // hop)
+            c = torch.einsum("cf,bft->bct", fb, power)
             return c / c.amax(dim=1, keepdim=True).clamp_min(1e-4)
 
     def key_correlations(self, audio: torch.Tensor) -> torch.Tensor:
-        """audio [B, 1, L] -> [B, KEY_INPUTS]: the correlation of the window's mean chroma (8192-point STFT,
-        columns scaled by their largest bin) with each KK key profile; the largest names the key
+        """audio [B, 1, L] -> [B, KEY_INPUTS]: the correlation of the window's mean chroma (`key_fft`-point
+        STFT, columns scaled by their largest bin) with each KK key profile; the largest names the key
         (Krumhansl-Schmuckler), rows 12-23 the minor ones. Silence, with no pitch, gives zeros."""
-        with torch.autocast(device_type=audio.device.type, enabled=False):
-            power = self.key_spec(self._pad(audio.float().squeeze(1), KEY_FFT))          # (B, F, L // frame_hop)
-            c = torch.einsum("cf,bft->bct", self.key_fb, power)
-            c = (c / c.amax(dim=1, keepdim=True).clamp_min(1e-4)).mean(dim=2)            # (B, 12)
-            c = c - c.mean(dim=1, keepdim=True)
-            return (c @ self.key_profiles.T) / c.norm(dim=1, keepdim=True).clamp_min(1e-4)
+        c = self._chroma(audio, self.key_spec, self.key_fb, self.key_fft).mean(dim=2)   # (B, 12), float32
+        c = c - c.mean(dim=1, keepdim=True)
+        return (c @ self.key_profiles.T) / c.norm(dim=1, keepdim=True).clamp_min(1e-4)
 
     def features(self, audio: torch.Tensor) -> torch.Tensor:
         """What the conv stack reads: the log-mel, with the chroma rows below it when enabled."""
