@@ -4,6 +4,7 @@ import dataclasses
 import json
 import os
 import socket
+import time
 from pathlib import Path
 
 import pytest
@@ -210,6 +211,22 @@ def test_nan_steps_are_skipped_then_rolled_back(tmp_path):
     assert any("rolled back to step 20" in m for m in messages)
     assert task.seen.count(21) == 2  # steps after the checkpoint were replayed
     assert read_state(latest_checkpoint(tmp_path / "r" / "toy"))["lr_scale"] == 0.5
+
+
+def test_a_rollback_keeps_the_seconds_it_spent(tmp_path):
+    """Steps undone by a rollback were still paid for: `train_seconds` (a baseline's budget in the
+    evaluation) counts them, not only the time behind the checkpoint it went back to."""
+    class SlowStep25(ToyTask):
+        def loss(self, model, batch, gen):
+            if batch[0] == 25 and 25 not in self.seen:   # only the first pass, before the rollback
+                time.sleep(2.0)
+            return super().loss(model, batch, gen)
+
+    task = SlowStep25(steps=60, nan_steps={30, 31, 32}, max_bad_steps=3)
+    with pytest.warns(UserWarning, match="rolled back to step 20"):
+        final = fit(task, _cfg(), tmp_path, torch.device("cpu"), progress=False)
+    assert task.seen.count(25) == 2
+    assert read_state(final)["train_seconds"] >= 2.0
 
 
 def test_validation_at_epoch_ends(tmp_path):

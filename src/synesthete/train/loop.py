@@ -248,10 +248,12 @@ def fit(task: Task, cfg: Config, run_dir: Path, device: torch.device,
                 warnings.warn(f"{task.name}: non-finite loss at step {tr.step}; step skipped")
                 tr.opt.zero_grad(set_to_none=True)
                 if bad_in_a_row >= tcfg.max_bad_steps:
+                    spent = tr.train_seconds()   # the undone steps were paid for: a baseline's budget keeps them
                     if _restore_newest_readable(tr, console if info.main else None) is None:
                         raise FloatingPointError(
                             f"{task.name}: {bad_in_a_row} non-finite losses in a row and no checkpoint to roll back to"
                         )
+                    tr.seconds_before, tr.clock = spent, time.perf_counter()
                     tr.lr_scale *= 0.5
                     warnings.warn(f"{task.name}: rolled back to step {tr.step}, learning rate x{tr.lr_scale:g}")
                     batches = task.batches(tr.step, info.rank, info.world, workers)
