@@ -217,8 +217,8 @@ class DiTConfig:
     largest names the mode of 70% of 3 s validation windows, `scripts/key_probe.py`), through a
     layer at the label's scale. Major keys draw warm palettes, minor ones cool palettes: a direct
     path from the audio's mode to the colours, which the +-6-frame conv stack cannot average over a
-    window. Measured on 32 `quick` songs: no palette gain that held up, AV-Align lower; off
-    (docs/experiments.md, the key's path to the palette)."""
+    window. Measured: no palette gain that held up, on 32 `quick` songs (AV-Align lower) or 96
+    `standard` ones (sync kept); off (docs/experiments.md, the key's path to the palette)."""
     objective: Literal["eps", "v", "flow"] = "flow"
     """What the network predicts (chosen by measurement: README, Models; docs/experiments.md)."""
     cond_drop: float = 0.1
