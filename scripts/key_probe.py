@@ -68,12 +68,13 @@ def main() -> None:
     ap.add_argument("--eval", type=Path, help="an evaluation's metrics.json: do its pictures follow the finder?")
     args = ap.parse_args()
     cfg = DataConfig(seconds=args.seconds, size=32)
-    finders = {n: AudioEncoder(sample_rate=cfg.sample_rate, fps=cfg.fps, key=True, key_fft=n) for n in FFTS}
-    if args.eval is not None:
+    finder = lambda n: AudioEncoder(sample_rate=cfg.sample_rate, fps=cfg.fps, key=True, key_fft=n)
+    if args.eval is not None:   # the encoder's own finder only
         if not args.eval.is_file():
             raise UsageError(f"{args.eval}: no such metrics.json")
-        print(json.dumps(score_eval(args.eval, finders[KEY_FFT])))
+        print(json.dumps(score_eval(args.eval, finder(KEY_FFT))))
         return
+    finders = {n: finder(n) for n in FFTS}
     mode_right = dict.fromkeys(FFTS, 0)
     key_right = dict.fromkeys(FFTS, 0)
     for i in range(args.first, args.first + args.songs):

@@ -97,8 +97,8 @@ class AudioEncoder(nn.Module):
         if chroma:   # librosa's pitch-class filterbank [12, chroma_fft // 2 + 1], a fixed float32 buffer
             self.spec = torchaudio.transforms.Spectrogram(n_fft=chroma_fft, hop_length=self.hop, center=False, power=2.0)
             self.register_buffer("chroma_fb", chroma_filterbank(sample_rate, chroma_fft), persistent=False)
-        self.key_fft = key_fft
         if key:   # one column per video frame: only the window's mean is used
+            self.key_fft = key_fft
             self.key_spec = torchaudio.transforms.Spectrogram(n_fft=key_fft, hop_length=self.frame_hop,
                                                               center=False, power=2.0)
             self.register_buffer("key_fb", chroma_filterbank(sample_rate, key_fft), persistent=False)
