@@ -68,7 +68,10 @@ def main() -> None:
     ap.add_argument("--eval", type=Path, help="an evaluation's metrics.json: do its pictures follow the finder?")
     args = ap.parse_args()
     cfg = DataConfig(seconds=args.seconds, size=32)
-    finder = lambda n: AudioEncoder(sample_rate=cfg.sample_rate, fps=cfg.fps, key=True, key_fft=n)
+
+    def finder(n_fft: int) -> AudioEncoder:
+        return AudioEncoder(sample_rate=cfg.sample_rate, fps=cfg.fps, key=True, key_fft=n_fft)
+
     if args.eval is not None:   # the encoder's own finder only
         if not args.eval.is_file():
             raise UsageError(f"{args.eval}: no such metrics.json")
