@@ -42,6 +42,39 @@ def test_vae_shapes_and_sampling():
     assert torch.equal(vae(x, sample=False)[0], vae.decode(mean))
 
 
+def test_vae_shortcut_paths_down_then_up_are_a_block_average():
+    """DC-AE's weight-free paths: space-to-channel + averaging, then duplication + channel-to-space,
+    give back each 2x2 block's mean over the channel groups, so a frame constant on 2x2 blocks
+    and across the averaged channels passes through unchanged."""
+    from synesthete.models.vae import ChannelToSpaceRepeat, SpaceToChannelAverage
+    down, up = SpaceToChannelAverage(4, 8, 2), ChannelToSpaceRepeat(8, 4, 2)
+    x = torch.rand(2, 4, 8, 8, generator=gen())
+    pooled = F.avg_pool2d(x, 2)                                         # (2, 4, 4, 4)
+    z = down(x)
+    assert z.shape == (2, 8, 4, 4)
+    # channel group k of the unshuffled map holds (channel k // 2) at two of the four offsets
+    assert torch.allclose(z.reshape(2, 4, 2, 4, 4).mean(2), pooled, atol=1e-6)
+    blocky = F.interpolate(pooled, scale_factor=2, mode="nearest")
+    assert torch.allclose(up(down(blocky)), blocky, atol=1e-6)
+    with pytest.raises(ValueError):
+        SpaceToChannelAverage(4, 3, 2)
+
+
+def test_vae_with_shortcuts_keeps_shapes_and_weights_and_uses_the_paths():
+    x = torch.rand(2, 3, 64, 64, generator=gen()) * 2 - 1
+    torch.manual_seed(0)
+    plain = VAE_models["VAE-T"]()
+    torch.manual_seed(0)
+    short = VAE_models["VAE-T"](shortcuts=True)
+    # the paths are weight-free: the same weights, the same initial values, another function
+    size = lambda m: sum(p.numel() for p in m.parameters())
+    assert size(plain) == size(short)
+    assert all(torch.equal(a, b) for a, b in zip(plain.parameters(), short.parameters()))
+    mean, logvar = short.encode(x)
+    assert mean.shape == logvar.shape == (2, 8, 4, 4) and short.decode(mean).shape == x.shape
+    assert not torch.allclose(mean, plain.encode(x)[0])
+
+
 def test_vae_latent_normalisation_round_trip():
     vae = SpatialVAE(channels=(8, 16), patch_size=8, latent_channels=4)
     vae.set_latent_stats(torch.tensor([0.5, -1.0, 0.0, 2.0]), torch.tensor([2.0, 0.5, 1.0, 3.0]))

@@ -142,6 +142,9 @@ class VAEConfig:
     """Named size (widths/depths) from synesthete.models.vae.VAE_models."""
     latent_channels: int = 8
     """Cz: latent channels per 8x8 position (chosen by measurement: README, Models; docs/experiments.md)."""
+    shortcuts: bool = False
+    """DC-AE's residual autoencoding (`models/vae.py`): each down/up-sampling layer and the latent's
+    projections learn a residual over a weight-free space-to-channel path (docs/experiments.md, The VAE)."""
     kl_weight: float = 1e-4
     """beta of the KL term: small, so latents stay informative but bounded."""
     adv_weight: float = 0.0

@@ -10,11 +10,18 @@ with a PixelShuffle head (Shi et al. 2016). The decoder output is linear (no tan
 visualizer frames are full of exactly-black and saturated pixels, which a tanh reaches only at
 infinite pre-activation (vanishing gradient, greyish blacks); a linear head reaches -1 and +1
 exactly under an L1 loss. Clamp to [-1, 1] only when turning latents into pictures.
+
+`shortcuts=True` adds DC-AE's residual autoencoding (Chen et al. 2025, "Deep Compression
+Autoencoder for Efficient High-Resolution Diffusion Models", 3.2): every change of resolution or
+width learns a residual over a weight-free path, space-to-channel then channel averaging going
+down, channel duplication then channel-to-space going up, and the same at the latent's
+projections (the encoder's mean only; its log-variance has none).
 """
 
 
 import torch
 import torch.nn as nn
+import torch.nn.functional as F
 
 from synesthete.models.critic import PatchCritic
 
@@ -37,26 +44,72 @@ class ResBlock(nn.Module):
         return x + self.block(x)
 
 
+class SpaceToChannelAverage(nn.Module):
+    """[N, C, H, W] -> [N, C_out, H/f, W/f]: pixel-unshuffle by f, then the mean of each group of
+    C f^2 / C_out neighbouring channels (DC-AE's weight-free down path; f = 1 averages channels)."""
+
+    def __init__(self, in_channels: int, out_channels: int, factor: int):
+        super().__init__()
+        if in_channels * factor**2 % out_channels:
+            raise ValueError(f"{in_channels} channels x {factor}^2 do not split into {out_channels} groups")
+        self.out_channels, self.factor = out_channels, factor
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        x = F.pixel_unshuffle(x, self.factor) if self.factor > 1 else x
+        N, C, H, W = x.shape
+        return x.reshape(N, self.out_channels, C // self.out_channels, H, W).mean(dim=2)
+
+
+class ChannelToSpaceRepeat(nn.Module):
+    """[N, C, h, w] -> [N, C_out, h f, w f]: each channel repeated C_out f^2 / C times, then
+    pixel-shuffled by f (DC-AE's weight-free up path; f = 1 duplicates channels)."""
+
+    def __init__(self, in_channels: int, out_channels: int, factor: int):
+        super().__init__()
+        if out_channels * factor**2 % in_channels:
+            raise ValueError(f"{out_channels} channels x {factor}^2 are no multiple of {in_channels}")
+        self.repeats, self.factor = out_channels * factor**2 // in_channels, factor
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        x = x.repeat_interleave(self.repeats, dim=1)
+        return F.pixel_shuffle(x, self.factor) if self.factor > 1 else x
+
+
+class Shortcut(nn.Module):
+    """layer(x) + path(x): a learned change of shape as a residual over a weight-free one."""
+
+    def __init__(self, layer: nn.Module, path: nn.Module):
+        super().__init__()
+        self.layer, self.path = layer, path
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.layer(x) + self.path(x)
+
+
 class Encoder(nn.Module):
     """Frames [N, 3, H, W] -> (mean, logvar), each [N, Cz, H/f, W/f] with f = patch_size * 2**(levels-1)."""
 
     def __init__(self, in_channels: int, latent_channels: int, channels: tuple[int, ...],
-                 patch_size: int, num_res_blocks: int):
+                 patch_size: int, num_res_blocks: int, shortcuts: bool = False):
         super().__init__()
         self.stem = nn.Conv2d(in_channels, channels[0], patch_size, stride=patch_size)
         layers: list[nn.Module] = []
         for i, ch in enumerate(channels):
             if i > 0:  # 2x down; the width changes here, at the lower resolution
-                layers.append(nn.Conv2d(channels[i - 1], ch, 3, stride=2, padding=1))
+                down = nn.Conv2d(channels[i - 1], ch, 3, stride=2, padding=1)
+                layers.append(Shortcut(down, SpaceToChannelAverage(channels[i - 1], ch, 2)) if shortcuts else down)
             layers += [ResBlock(ch) for _ in range(num_res_blocks)]
         self.blocks = nn.Sequential(*layers)
         self.out = nn.Sequential(_norm(channels[-1]), nn.SiLU(),
                                  nn.Conv2d(channels[-1], 2 * latent_channels, 3, padding=1))
+        self.mean_path = SpaceToChannelAverage(channels[-1], latent_channels, 1) if shortcuts else None
 
     def forward(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         h = self.stem(x)                          # (N, C0, H/p, W/p)
         h = self.blocks(h)                        # (N, C_last, h, w)
         mean, logvar = self.out(h).chunk(2, dim=1)  # 2 x (N, Cz, h, w)
+        if self.mean_path is not None:
+            mean = mean + self.mean_path(h)
         return mean, logvar
 
 
@@ -64,14 +117,17 @@ class Decoder(nn.Module):
     """Latents [N, Cz, h, w] -> frames [N, out_channels, h*f, w*f]; linear output (see module doc)."""
 
     def __init__(self, out_channels: int, latent_channels: int, channels: tuple[int, ...],
-                 patch_size: int, num_res_blocks: int):
+                 patch_size: int, num_res_blocks: int, shortcuts: bool = False):
         super().__init__()
         rev = tuple(reversed(channels))
         self.stem = nn.Conv2d(latent_channels, rev[0], 3, padding=1)
+        if shortcuts:
+            self.stem = Shortcut(self.stem, ChannelToSpaceRepeat(latent_channels, rev[0], 1))
         layers: list[nn.Module] = []
         for i, ch in enumerate(rev):
             if i > 0:  # 2x up; the conv after it narrows straight to the next width
-                layers += [nn.Upsample(scale_factor=2, mode="nearest"), nn.Conv2d(rev[i - 1], ch, 3, padding=1)]
+                up = nn.Sequential(nn.Upsample(scale_factor=2, mode="nearest"), nn.Conv2d(rev[i - 1], ch, 3, padding=1))
+                layers += [Shortcut(up, ChannelToSpaceRepeat(rev[i - 1], ch, 2))] if shortcuts else list(up)
             layers += [ResBlock(ch) for _ in range(num_res_blocks)]
         self.blocks = nn.Sequential(*layers)
         self.out = nn.Sequential(_norm(rev[-1]), nn.SiLU(),
@@ -103,13 +159,14 @@ class SpatialVAE(nn.Module):
 
     def __init__(self, in_channels: int = 3, latent_channels: int = 8,
                  channels: tuple[int, ...] = (64, 128, 128), patch_size: int = 4,
-                 num_res_blocks: int = 1, critic: bool = False, critic_width: int = 16):
+                 num_res_blocks: int = 1, critic: bool = False, critic_width: int = 16,
+                 shortcuts: bool = False):
         super().__init__()
         channels = tuple(channels)
         self.latent_channels = latent_channels
         self.downsample = patch_size * 2 ** (len(channels) - 1)
-        self.encoder = Encoder(in_channels, latent_channels, channels, patch_size, num_res_blocks)
-        self.decoder = Decoder(in_channels, latent_channels, channels, patch_size, num_res_blocks)
+        self.encoder = Encoder(in_channels, latent_channels, channels, patch_size, num_res_blocks, shortcuts)
+        self.decoder = Decoder(in_channels, latent_channels, channels, patch_size, num_res_blocks, shortcuts)
         self.register_buffer("latent_shift", torch.zeros(latent_channels, 1, 1))
         self.register_buffer("latent_scale", torch.ones(latent_channels, 1, 1))
         self.initialize_weights()

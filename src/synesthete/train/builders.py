@@ -34,7 +34,7 @@ def build_vae(cfg: Config, with_critic: bool = True) -> SpatialVAE:
     with seeded_init(cfg.data.seed, "vae"):
         return VAE_models[cfg.vae.size](latent_channels=cfg.vae.latent_channels,
                                         critic=with_critic and cfg.vae.adv_weight > 0,
-                                        critic_width=cfg.vae.critic_width)
+                                        critic_width=cfg.vae.critic_width, shortcuts=cfg.vae.shortcuts)
 
 
 def build_vae_loss(cfg: Config) -> VAELoss:

@@ -80,7 +80,7 @@ class DiTTask:
         self.model = build_denoiser(cfg)
         self.train_cfg = cfg.dit.train
         self.compat_keys = ["dit.size", "dit.audio_dim", "dit.objective", "dit.visualizer_label", "dit.audio_chroma", "dit.audio_key", "dit.self_cond", "dit.label_layout",
-                            "vae.size", "vae.latent_channels",
+                            "vae.size", "vae.latent_channels", "vae.shortcuts",
                             "data.sample_rate", "data.fps", "data.size"]
         self.clips_per_step = cfg.dit.train.batch
         self._val: list[dict] | None = None

@@ -66,7 +66,7 @@ class VAETask:
         v = cfg.vae
         self.loss_fn = build_vae_loss(cfg)
         self.train_cfg = v.train
-        self.compat_keys = ["vae.size", "vae.latent_channels", "data.size"]
+        self.compat_keys = ["vae.size", "vae.latent_channels", "vae.shortcuts", "data.size"]
         self.clips_per_step = v.train.batch
         self.find_unused_parameters = self.model.critic is not None   # under DDP: it idles until adv_start
         self._val: dict[str, torch.Tensor] | None = None
