@@ -2,7 +2,9 @@
 
 The contact sheets are too small to show fine detail; this crops the central 64 x 64 pixels of
 two validation frames per look, enlarges them 4x (nearest neighbour) and prints each look's
-sharpness (Laplacian variance, eval/quality.py) of the truth and of the reconstruction.
+sharpness (Laplacian variance, eval/quality.py) of the truth and of the reconstruction, and
+how noisy the encoder's posterior is next to the spread of its means (`latents`: if the
+posterior's std were a sizeable part of it, the KL term would be blurring what the decoder learns).
 
     uv run python scripts/recon_zoom.py --checkpoint runs/X/vae/step_006000 --out zoom.png
 """
@@ -31,6 +33,14 @@ def default_looks(drawn: list[str], n: int = 4) -> list[str]:
     return ([v for v in FINEST if v in drawn] + [v for v in drawn if v not in FINEST])[:n]
 
 
+@torch.no_grad()
+def posterior_spread(vae, frames: torch.Tensor) -> dict[str, float]:
+    """Mean over channels of the encoder means' std across frames and positions, and of the posterior's std."""
+    mean, logvar = vae.encode(frames)
+    return {"mean_std": round(float(mean.std(dim=(0, 2, 3)).mean()), 3),
+            "posterior_std": round(float((0.5 * logvar).exp().mean()), 4)}
+
+
 def main() -> None:
     p = ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--checkpoint", required=True, help="a VAE checkpoint folder, e.g. runs/X/vae/step_006000")
@@ -52,9 +62,10 @@ def main() -> None:
         for a, b in zip(truth, recon):
             a, b = (v.permute(1, 2, 0).numpy()[c:-c, c:-c] for v in (a, b))
             rows.append(np.concatenate([a, b], axis=1))
+    latents = posterior_spread(vae, torch.cat([to_model_range(v) for v in val.values()]))
     img = cv2.resize(np.concatenate(rows), None, fx=4, fy=4, interpolation=cv2.INTER_NEAREST)
     cv2.imwrite(args.out, img[..., ::-1])
-    print(json.dumps({"checkpoint": args.checkpoint, "out": args.out, "looks": report}, indent=1))
+    print(json.dumps({"checkpoint": args.checkpoint, "out": args.out, "looks": report, "latents": latents}, indent=1))
 
 
 if __name__ == "__main__":

@@ -124,6 +124,8 @@ def test_bad_audio_files(tmp_path):
     text.write_text("this is not audio\n" * 20)
     with pytest.raises(MediaError, match="no such file"):
         read_audio(tmp_path / "missing.wav")
+    with pytest.raises(MediaError, match="is a folder"):
+        read_audio(tmp_path)
     with pytest.raises(MediaError, match="empty"):
         read_audio(empty)
     with pytest.raises(MediaError, match="cannot decode") as info:

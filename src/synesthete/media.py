@@ -172,6 +172,8 @@ class AVClip:
 def _existing_file(path: str | Path) -> Path:
     """`path` as a Path, or a MediaError when it is missing or empty."""
     path = Path(path)
+    if path.is_dir():
+        raise MediaError(f"{path} is a folder, not a media file")
     if not path.is_file():
         raise MediaError(f"no such file: {path}")
     if path.stat().st_size == 0:
