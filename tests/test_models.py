@@ -67,8 +67,7 @@ def test_vae_with_shortcuts_keeps_shapes_and_weights_and_uses_the_paths():
     torch.manual_seed(0)
     short = VAE_models["VAE-T"](shortcuts=True)
     # the paths are weight-free: the same weights, the same initial values, another function
-    size = lambda m: sum(p.numel() for p in m.parameters())
-    assert size(plain) == size(short)
+    assert sum(p.numel() for p in plain.parameters()) == sum(p.numel() for p in short.parameters())
     assert all(torch.equal(a, b) for a, b in zip(plain.parameters(), short.parameters()))
     mean, logvar = short.encode(x)
     assert mean.shape == logvar.shape == (2, 8, 4, 4) and short.decode(mean).shape == x.shape

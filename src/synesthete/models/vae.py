@@ -55,7 +55,7 @@ class SpaceToChannelAverage(nn.Module):
         self.out_channels, self.factor = out_channels, factor
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        x = F.pixel_unshuffle(x, self.factor) if self.factor > 1 else x
+        x = F.pixel_unshuffle(x, self.factor)
         N, C, H, W = x.shape
         return x.reshape(N, self.out_channels, C // self.out_channels, H, W).mean(dim=2)
 
@@ -72,7 +72,7 @@ class ChannelToSpaceRepeat(nn.Module):
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         x = x.repeat_interleave(self.repeats, dim=1)
-        return F.pixel_shuffle(x, self.factor) if self.factor > 1 else x
+        return F.pixel_shuffle(x, self.factor)
 
 
 class Shortcut(nn.Module):
@@ -127,6 +127,7 @@ class Decoder(nn.Module):
         for i, ch in enumerate(rev):
             if i > 0:  # 2x up; the conv after it narrows straight to the next width
                 up = nn.Sequential(nn.Upsample(scale_factor=2, mode="nearest"), nn.Conv2d(rev[i - 1], ch, 3, padding=1))
+                # without shortcuts, unpacked: the state-dict names of checkpoints made before the option
                 layers += [Shortcut(up, ChannelToSpaceRepeat(rev[i - 1], ch, 2))] if shortcuts else list(up)
             layers += [ResBlock(ch) for _ in range(num_res_blocks)]
         self.blocks = nn.Sequential(*layers)

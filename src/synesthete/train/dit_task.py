@@ -25,7 +25,7 @@ from synesthete.infer.generate import VideoGenerator, set_latent_stats
 from synesthete.media import write_av
 from synesthete.models import SpatialVAE
 from synesthete.train.builders import build_denoiser
-from synesthete.train.vae_task import to_model_range
+from synesthete.train.vae_task import VAE_SHAPE_KEYS, to_model_range
 from synesthete.visualizers import visualizer_index
 
 STATS_CLIPS = 32
@@ -80,8 +80,7 @@ class DiTTask:
         self.model = build_denoiser(cfg)
         self.train_cfg = cfg.dit.train
         self.compat_keys = ["dit.size", "dit.audio_dim", "dit.objective", "dit.visualizer_label", "dit.audio_chroma", "dit.audio_key", "dit.self_cond", "dit.label_layout",
-                            "vae.size", "vae.latent_channels", "vae.shortcuts",
-                            "data.sample_rate", "data.fps", "data.size"]
+                            *VAE_SHAPE_KEYS, "data.sample_rate", "data.fps", "data.size"]
         self.clips_per_step = cfg.dit.train.batch
         self._val: list[dict] | None = None
 

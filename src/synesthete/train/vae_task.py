@@ -19,6 +19,10 @@ from synesthete.models import SpatialVAE
 from synesthete.models.critic import adversarial_terms
 from synesthete.train.builders import build_vae, build_vae_loss
 
+VAE_SHAPE_KEYS = ["vae.size", "vae.latent_channels", "vae.shortcuts"]
+"""Config keys that make a VAE's function (a checkpoint must share them to resume, and the DiT
+trained on its latents too); shortcuts add no weights, so a shape check alone would not catch them."""
+
 
 def to_model_range(video: torch.Tensor) -> torch.Tensor:
     """uint8 [..., 3, H, W] -> float [-1, 1]."""
@@ -66,7 +70,7 @@ class VAETask:
         v = cfg.vae
         self.loss_fn = build_vae_loss(cfg)
         self.train_cfg = v.train
-        self.compat_keys = ["vae.size", "vae.latent_channels", "vae.shortcuts", "data.size"]
+        self.compat_keys = VAE_SHAPE_KEYS + ["data.size"]
         self.clips_per_step = v.train.batch
         self.find_unused_parameters = self.model.critic is not None   # under DDP: it idles until adv_start
         self._val: dict[str, torch.Tensor] | None = None
